@@ -1,0 +1,83 @@
+"""The value the parser produces: one dispatched server-sent event."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, final
+
+from ._errors import EventDataError
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+__all__ = ["ServerSentEvent"]
+
+
+@final
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ServerSentEvent:
+    """One event dispatched by a blank line in an event stream.
+
+    Instances are immutable, compare by value and can be built by keyword, which makes
+    them easy to assert on in tests: ``ServerSentEvent(data="hi")``.
+
+    Attributes:
+        event: the event type; ``"message"`` unless the block set ``event:``.
+        data: the ``data:`` lines of the block joined by ``"\\n"``.
+        id: the last event ID in effect when the event was dispatched, like the DOM's
+            ``MessageEvent.lastEventId``; it persists across events until the server
+            sends another ``id:``.
+        retry: the reconnection time in milliseconds if this event's block set one with
+            a valid ``retry:`` field, else ``None``.
+    """
+
+    event: str = "message"
+    data: str = ""
+    id: str = ""
+    retry: int | None = None
+
+    def json(self) -> Any:
+        """Decode ``data`` as JSON.
+
+        Returns:
+            The decoded value (``dict``, ``list``, ``str``, number, bool or ``None``).
+
+        Raises:
+            EventDataError: ``data`` is not valid JSON (an end marker such as
+                ``[DONE]``, say). It is also a ``ValueError``; its message shows the
+                event, and the ``json.JSONDecodeError`` is its ``__cause__``.
+        """
+        try:
+            return json.loads(self.data)
+        except json.JSONDecodeError as exc:
+            raise EventDataError(self, str(exc)) from exc
+
+
+# The parser builds one event per dispatch, so the generated keyword __init__ (about
+# 0.45 us, because a frozen dataclass assigns through object.__setattr__) would be most
+# of its per-event cost.  Setting the slots through their descriptors skips the frozen
+# check and the argument handling, at about a third of the cost, and still produces an
+# ordinary, fully initialised instance.
+_new = object.__new__
+
+
+def _slot_setter(name: str) -> Callable[[ServerSentEvent, object], None]:
+    setter: Callable[[ServerSentEvent, object], None] = vars(ServerSentEvent)[name].__set__
+    return setter
+
+
+_set_event = _slot_setter("event")
+_set_data = _slot_setter("data")
+_set_id = _slot_setter("id")
+_set_retry = _slot_setter("retry")
+
+
+def make_event(event: str, data: str, id: str, retry: int | None) -> ServerSentEvent:
+    """Build a ``ServerSentEvent`` without the keyword ``__init__`` (parser fast path)."""
+    instance: ServerSentEvent = _new(ServerSentEvent)
+    _set_event(instance, event)
+    _set_data(instance, data)
+    _set_id(instance, id)
+    _set_retry(instance, retry)
+    return instance

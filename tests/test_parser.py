@@ -1,0 +1,234 @@
+from __future__ import annotations
+
+import random
+import subprocess
+import sys
+from collections.abc import AsyncIterator
+
+import pytest
+
+import sse_post
+from sse_post import EventTooLargeError, SSEParser
+from sse_post import ServerSentEvent as E
+
+from .parser_cases import CASES
+
+
+def run(chunks: list[bytes], **options: object) -> tuple[list[E], SSEParser]:
+    parser = SSEParser(**options)  # type: ignore[arg-type]
+    events: list[E] = []
+    for chunk in chunks:
+        events += parser.feed(chunk)
+    events += parser.close()
+    return events, parser
+
+
+def whole(stream: bytes) -> list[bytes]:
+    return [stream]
+
+
+def bytewise(stream: bytes) -> list[bytes]:
+    return [stream[i : i + 1] for i in range(len(stream))]
+
+
+def random_chunks(stream: bytes, seed: int) -> list[bytes]:
+    rng = random.Random(seed)
+    chunks, i = [], 0
+    while i < len(stream):
+        size = rng.choice([0, 1, 2, 3, 5, 8, 64])
+        chunks.append(stream[i : i + size])
+        i += size
+    return chunks
+
+
+SPLITTERS = [
+    pytest.param(whole, id="whole"),
+    pytest.param(bytewise, id="bytewise"),
+    *(
+        pytest.param(lambda s, seed=seed: random_chunks(s, seed), id=f"random{seed}")
+        for seed in range(3)
+    ),
+]
+
+
+@pytest.mark.parametrize("split", SPLITTERS)
+@pytest.mark.parametrize(
+    ("stream", "expected", "last_id", "retry"), [c[1:] for c in CASES], ids=[c[0] for c in CASES]
+)
+def test_cases(split, stream, expected, last_id, retry):
+    events, parser = run(split(stream))
+    assert events == expected
+    assert parser.last_event_id == last_id
+    assert parser.retry == retry
+
+
+@pytest.mark.parametrize(
+    ("stream", "expected"), [c[1:3] for c in CASES], ids=[c[0] for c in CASES]
+)
+def test_trailing_incomplete_data_changes_nothing(stream, expected):
+    events, _ = run([stream, b"\n\ndata: never dispatched\nid: x"])
+    # The blank line may complete a trailing block of the case itself; what the case
+    # dispatched on its own must come first and unchanged.
+    assert events[: len(expected)] == expected
+    assert all(e.data != "never dispatched" for e in events)
+
+
+def test_cr_at_end_of_chunk_dispatches_at_once():
+    parser = SSEParser()
+    assert parser.feed(b"data: x\r") == []
+    assert parser.feed(b"\r") == [E(data="x")]  # not held back until a later chunk
+
+
+def test_crlf_split_across_chunks_is_one_line_end():
+    parser = SSEParser()
+    assert parser.feed(b"data: x\r") == []
+    assert parser.feed(b"\n") == []  # the LF pairs with the CR: no blank line yet
+    assert parser.feed(b"\r\n") == [E(data="x")]
+
+
+def test_lf_after_cr_is_paired_even_after_empty_feeds():
+    parser = SSEParser()
+    parser.feed(b"data: x\r")
+    assert parser.feed(b"") == []
+    assert parser.feed(b"\ndata: y\n\n") == [E(data="x\ny")]
+
+
+def test_bom_split_across_three_chunks():
+    parser = SSEParser()
+    assert parser.feed(b"\xef") == []
+    assert parser.feed(b"\xbb") == []
+    assert parser.feed(b"\xbfdata:1\n\n") == [E(data="1")]
+
+
+def test_bom_prefix_that_is_not_a_bom_is_data():
+    events, _ = run([b"\xef\xbb", b"data:1\n\n"])
+    assert events == []  # "\ufffddata" is an unknown field name
+
+
+def test_multibyte_character_split_across_chunks():
+    encoded = "data: \u20ac\U0001f600\n\n".encode()
+    for i in range(len(encoded)):
+        events, _ = run([encoded[:i], encoded[i:]])
+        assert events == [E(data="\u20ac\U0001f600")]
+
+
+def test_last_event_id_seed_is_carried_and_replaced():
+    events, parser = run([b"data: a\n\nid: 9\ndata: b\n\n"], last_event_id="8")
+    assert events == [E(data="a", id="8"), E(data="b", id="9")]
+    assert parser.last_event_id == "9"
+
+
+def test_last_event_id_seed_rejects_line_breaks():
+    with pytest.raises(ValueError, match="without NUL, CR or LF"):
+        SSEParser(last_event_id="a\nb")
+
+
+def test_retry_is_parser_state_updated_at_once():
+    parser = SSEParser()
+    parser.feed(b"retry: 2500\n")
+    assert parser.retry == 2500
+    assert parser.feed(b"data: x\n\n") == [E(data="x", retry=2500)]
+    assert parser.feed(b"data: y\n\n") == [E(data="y")]  # per-block on the event
+    assert parser.retry == 2500  # but sticky on the parser
+
+
+def test_feed_after_close_raises():
+    parser = SSEParser()
+    assert parser.close() == []
+    assert parser.close() == []
+    with pytest.raises(RuntimeError, match="after close"):
+        parser.feed(b"data: x\n\n")
+
+
+def test_options_are_keyword_only():
+    with pytest.raises(TypeError):
+        SSEParser("1")  # type: ignore[call-arg]
+
+
+@pytest.mark.parametrize("bad", [0, -1])
+def test_max_event_size_must_be_positive(bad):
+    with pytest.raises(ValueError, match="positive max_event_size"):
+        SSEParser(max_event_size=bad)
+
+
+class TestLimits:
+    def test_pending_line_over_limit(self):
+        parser = SSEParser(max_event_size=10)
+        parser.feed(b"data: 1234")
+        with pytest.raises(EventTooLargeError, match=r"at most 10 bytes.*max_event_size") as info:
+            parser.feed(b"5")
+        assert info.value.limit == 10
+        assert isinstance(info.value, sse_post.SSEError)
+
+    def test_line_exactly_at_limit_is_fine(self):
+        parser = SSEParser(max_event_size=10)
+        assert parser.feed(b"data: 1234") == []
+        assert parser.feed(b"\n\n") == [E(data="1234")]
+
+    def test_many_data_lines_over_limit(self):
+        parser = SSEParser(max_event_size=20)
+        for _ in range(5):  # the data buffer grows by "abc" and an LF: 20 bytes in all
+            assert parser.feed(b"data: abc\n") == []
+        with pytest.raises(EventTooLargeError):
+            parser.feed(b"data: abc\n")
+
+    def test_non_ascii_data_counted_in_utf8_bytes(self):
+        parser = SSEParser(max_event_size=12)
+        # 4 characters but 12 UTF-8 bytes, plus the LF: over the limit.
+        with pytest.raises(EventTooLargeError):
+            parser.feed("data:\u20ac\u20ac\u20ac\u20ac\n".encode())
+
+    def test_events_before_the_error_are_delivered_then_it_raises(self):
+        parser = SSEParser(max_event_size=16)
+        events = parser.feed(b"data: ok\n\ndata: " + b"x" * 40)
+        assert events == [E(data="ok")]
+        with pytest.raises(EventTooLargeError):
+            parser.feed(b"more")
+        with pytest.raises(EventTooLargeError):
+            parser.close()
+
+    def test_error_kept_for_close(self):
+        parser = SSEParser(max_event_size=16)
+        assert parser.feed(b"data: ok\n\ndata: " + b"x" * 40 + b"\n") == [E(data="ok")]
+        with pytest.raises(EventTooLargeError):
+            parser.close()
+
+    def test_no_limit(self):
+        events, _ = run([b"data: " + b"x" * 100_000, b"\n\n"], max_event_size=None)
+        assert events == [E(data="x" * 100_000)]
+
+    def test_default_limit_is_generous(self):
+        assert sse_post.DEFAULT_MAX_EVENT_SIZE == 16 * 1024 * 1024
+
+
+def test_parse_over_any_iterable():
+    assert list(sse_post.parse(iter([b"data: a\n", b"\ndata: b\n\n"]))) == [
+        E(data="a"),
+        E(data="b"),
+    ]
+
+
+def test_parse_file(tmp_path):
+    path = tmp_path / "stream.txt"
+    path.write_bytes(b"event: x\ndata: 1\n\n" * 3)
+    with path.open("rb") as f:
+        assert list(sse_post.parse(iter(lambda: f.read(7), b""))) == [E(event="x", data="1")] * 3
+
+
+@pytest.mark.anyio
+async def test_aparse():
+    async def chunks() -> AsyncIterator[bytes]:
+        for chunk in (b"data: a\r", b"\n\r\n", b"data: b\n\n"):
+            yield chunk
+
+    assert [e async for e in sse_post.aparse(chunks())] == [E(data="a"), E(data="b")]
+
+
+def test_core_imports_no_io_libraries():
+    code = (
+        "import sys, sse_post, sse_post._parser, sse_post._events\n"
+        "bad = {'httpx', 'anyio', 'socket', 'asyncio', 'trio'} & set(sys.modules)\n"
+        "print(sorted(bad))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
