@@ -54,7 +54,7 @@ class ServerSentEvent:
             raise EventDataError(self, str(exc)) from exc
 
 
-# The parser builds one event per dispatch, so the generated keyword __init__ (about
+# The parser (_parser.py) builds one event per dispatch, so the generated keyword __init__ (about
 # 0.45 us, because a frozen dataclass assigns through object.__setattr__) would be most
 # of its per-event cost.  Setting the slots through their descriptors skips the frozen
 # check and the argument handling, at about a third of the cost, and still produces an
@@ -71,13 +71,3 @@ _set_event = _slot_setter("event")
 _set_data = _slot_setter("data")
 _set_id = _slot_setter("id")
 _set_retry = _slot_setter("retry")
-
-
-def make_event(event: str, data: str, id: str, retry: int | None) -> ServerSentEvent:
-    """Build a ``ServerSentEvent`` without the keyword ``__init__`` (parser fast path)."""
-    instance: ServerSentEvent = _new(ServerSentEvent)
-    _set_event(instance, event)
-    _set_data(instance, data)
-    _set_id(instance, id)
-    _set_retry(instance, retry)
-    return instance

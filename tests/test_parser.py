@@ -232,3 +232,24 @@ def test_core_imports_no_io_libraries():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+@pytest.mark.parametrize(
+    "prefix", [b"", b"event: x\n", b"data: a\n\n"], ids=["lone", "named", "after"]
+)
+@pytest.mark.parametrize(("value", "fits"), [(b"123456789", True), (b"1234567890", False)])
+def test_event_size_limit_counts_data_and_its_line_feed(prefix, value, fits):
+    # The data buffer of "data: 123456789" is "123456789\n": 10 bytes, the limit.
+    parser = SSEParser(max_event_size=10)
+    stream = prefix + b"data: " + value + b"\n\n"
+    if fits:
+        events = parser.feed(stream)
+        assert events[-1].data == value.decode()
+    elif prefix.endswith(b"\n\n"):
+        # The event before the big one is delivered first; the next call raises.
+        assert parser.feed(stream) == [E(data="a")]
+        with pytest.raises(EventTooLargeError):
+            parser.feed(b"")
+    else:
+        with pytest.raises(EventTooLargeError):
+            parser.feed(stream)

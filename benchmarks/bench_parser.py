@@ -1,0 +1,194 @@
+"""Parser throughput, side by side: sse_post against the Python SSE parsers people use.
+
+Each contender parses the same in-memory stream, chunked the same way, through its real
+path; the runs are interleaved (every contender once per round) and the median of the
+rounds is reported, with the ratio to httpx-sse. Every contender must produce the same
+events, or the script stops.
+
+    make bench                      # quick: a few rounds
+    python benchmarks/bench_parser.py --rounds 9
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from typing import Any
+
+import httpx
+import httpx2
+import httpx_sse
+import openai
+from openai._streaming import SSEDecoder
+
+import sse_post
+
+Chunks = list[bytes]
+Normalised = list[tuple[str, str, str]]
+
+
+def _llm_tokens(n: int, eol: bytes = b"\n") -> bytes:
+    words = ["Hel", "lo", ",", " wor", "ld", "!", " How", " can", " I", " help", "?"]
+    parts = []
+    for i in range(n):
+        payload = {
+            "id": "chatcmpl-1",
+            "choices": [{"index": 0, "delta": {"content": words[i % 11]}}],
+        }
+        parts.append(b"data: " + json.dumps(payload, separators=(",", ":")).encode() + eol + eol)
+    parts.append(b"data: [DONE]" + eol + eol)
+    return b"".join(parts)
+
+
+def _named(n: int) -> bytes:
+    return b"".join(
+        b'event: update\nid: %d\ndata: {"seq": %d, "status": "running"}\n\n' % (i, i)
+        for i in range(n)
+    )
+
+
+def _large(n: int) -> bytes:
+    blob = json.dumps({"rows": ["x" * 60 for _ in range(1000)]})[: 64 * 1024 - 1].encode()
+    return b"".join(b"data: " + blob + b"\n\n" for _ in range(n))
+
+
+def _multiline(n: int) -> bytes:
+    block = b"".join(b"data: line %d of a log excerpt with some text\n" % j for j in range(20))
+    return (block + b"\n") * n
+
+
+WORKLOADS: dict[str, Callable[[int], bytes]] = {
+    "tokens": _llm_tokens,
+    "named+id": _named,
+    "64KiB events": _large,
+    "20-line events": _multiline,
+    "tokens CRLF": lambda n: _llm_tokens(n, b"\r\n"),
+}
+SIZES = {
+    "tokens": 20000,
+    "named+id": 20000,
+    "64KiB events": 64,
+    "20-line events": 2000,
+    "tokens CRLF": 20000,
+}
+
+
+def _split(stream: bytes, how: str) -> Chunks:
+    if how == "event":
+        sep = b"\r\n\r\n" if b"\r\n\r\n" in stream else b"\n\n"
+        return [part + sep for part in stream.split(sep)[:-1]]
+    size = {"16B": 16, "1KiB": 1024, "64KiB": 65536}[how]
+    return [stream[i : i + size] for i in range(0, len(stream), size)]
+
+
+# Each contender returns its own event objects through its real path; normalising them
+# for the equality check happens outside the timed region.
+
+
+def run_sse_post(chunks: Chunks) -> list[Any]:
+    parser = sse_post.SSEParser()
+    events = []
+    for chunk in chunks:
+        events += parser.feed(chunk)
+    events += parser.close()
+    return events
+
+
+def _response(module: object, chunks: Chunks) -> object:
+    request = module.Request("POST", "http://127.0.0.1/stream")  # type: ignore[attr-defined]
+    return module.Response(  # type: ignore[attr-defined]
+        200, headers={"content-type": "text/event-stream"}, content=iter(chunks), request=request
+    )
+
+
+def run_httpx_sse(chunks: Chunks) -> list[Any]:
+    return list(httpx_sse.EventSource(_response(httpx, chunks)).iter_sse())  # type: ignore[arg-type]
+
+
+def run_httpx2(chunks: Chunks) -> list[Any]:
+    return list(httpx2.EventSource(_response(httpx2, chunks), max_event_size=None))  # type: ignore[arg-type]
+
+
+def run_openai(chunks: Chunks) -> list[Any]:
+    return list(SSEDecoder().iter_bytes(iter(chunks)))
+
+
+def _normalise(events: list[Any]) -> Normalised:
+    return [(e.event or "message", e.data, e.id or "") for e in events]
+
+
+CONTENDERS: dict[str, Callable[[Chunks], list[Any]]] = {
+    "sse_post": run_sse_post,
+    "httpx-sse": run_httpx_sse,
+    "httpx2": run_httpx2,
+    "openai": run_openai,
+}
+
+
+def _time(fn: Callable[[Chunks], list[Any]], chunks: Chunks) -> float:
+    start = time.perf_counter()
+    fn(chunks)
+    return time.perf_counter() - start
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--rounds", type=int, default=5, help="interleaved rounds (median reported)"
+    )
+    parser.add_argument("--scale", type=float, default=1.0, help="multiply the workload sizes")
+    args = parser.parse_args(argv)
+
+    print(f"# Parser benchmark, {time.strftime('%Y-%m-%d')}")
+    print(
+        f"\nPython {platform.python_version()} on {platform.machine()}, "
+        f"sse_post {sse_post.__version__}, httpx-sse {_version('httpx-sse')}, "
+        f"httpx2 {httpx2.__version__}, openai {openai.__version__}; "
+        f"median of {args.rounds} interleaved rounds.\n"
+    )
+    print(
+        "| workload | chunks | sse_post MB/s | sse_post events/s "
+        "| vs httpx-sse | vs httpx2 | vs openai |"
+    )
+    print("|---|---|---:|---:|---:|---:|---:|")
+    for name, make in WORKLOADS.items():
+        stream = make(max(1, int(SIZES[name] * args.scale)))
+        for how in ("16B", "1KiB", "64KiB", "event"):
+            chunks = _split(stream, how)
+            results = {label: _normalise(fn(chunks)) for label, fn in CONTENDERS.items()}
+            reference = results["sse_post"]
+            for label, got in results.items():
+                if got != reference:
+                    print(f"{label} disagrees with sse_post on {name} / {how}", file=sys.stderr)
+                    return 1
+            times: dict[str, list[float]] = {label: [] for label in CONTENDERS}
+            for _ in range(args.rounds):
+                for label, fn in CONTENDERS.items():
+                    times[label].append(_time(fn, chunks))
+            median = {label: statistics.median(t) for label, t in times.items()}
+            ours = median["sse_post"]
+            print(
+                f"| {name} | {how} | {len(stream) / ours / 1e6:.1f} "
+                f"| {len(reference) / ours:,.0f} "
+                f"| {median['httpx-sse'] / ours:.2f}x | {median['httpx2'] / ours:.2f}x "
+                f"| {median['openai'] / ours:.2f}x |",
+                flush=True,
+            )
+    return 0
+
+
+def _version(distribution: str) -> str:
+    from importlib.metadata import version
+
+    return version(distribution)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
