@@ -130,7 +130,7 @@ class SSEParser:
             cut = end
         else:
             cut = data.rfind(b"\n")
-            if b"\r" in data:
+            if 0x0D in data:
                 cut = max(cut, data.rfind(b"\r"))
                 if cut == end:
                     # A CR ending the chunk ends its line now, rather than waiting to
@@ -223,10 +223,13 @@ class SSEParser:
         limit = self._limit
         # UTF-8 takes at most 4 bytes per code point, so data shorter than this fits.
         quarter = limit // 4
-        long_lines = _has_long_lines(text)
+        long_lines = len(text) >= 4096 and _has_long_lines(text)
         # All blocks but the last are followed by a blank line.
         blocks = [text] if long_lines else text.split("\n\n")
         last = len(blocks) - 1
+        if not blocks[last]:
+            blocks.pop()  # no lines after the last blank line, so no block to leave open
+            last = -1
         for index, block in enumerate(blocks):
             if index != last:
                 if clean and block[:6] == "data: " and "\n" not in block:
@@ -350,10 +353,7 @@ def _has_long_lines(text: str) -> bool:
     # while str.find of one character is a memchr (about 20 times faster). Splitting
     # wins for short lines, finding for long ones, such as a 64 KiB JSON event; probing
     # two places costs two short memchr calls.
-    size = len(text)
-    if size < 4096:
-        return False
-    middle = size // 2
+    middle = len(text) // 2
     return text.find("\n", 0, 512) < 0 or text.find("\n", middle, middle + 512) < 0
 
 

@@ -253,3 +253,22 @@ def test_event_size_limit_counts_data_and_its_line_feed(prefix, value, fits):
     else:
         with pytest.raises(EventTooLargeError):
             parser.feed(stream)
+
+
+def test_pending_line_memory_stays_near_its_size():
+    import tracemalloc
+
+    parser = SSEParser(max_event_size=None)
+    chunk = b"x" * 1000
+    tracemalloc.start()
+    try:
+        parser.feed(b"data: ")
+        base = tracemalloc.get_traced_memory()[0]
+        for _ in range(4000):
+            parser.feed(chunk)
+        current, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert current - base <= 1.2 * 4_000_000
+    assert peak - base <= 1.2 * 4_000_000
+    assert parser.feed(b"\n\n")[0].data == "x" * 4_000_000
