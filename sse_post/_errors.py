@@ -4,6 +4,10 @@ The peer's faults are reported with subclasses of :class:`SSEError`; misuse of t
 raises the built-in ``TypeError``, ``ValueError`` or ``RuntimeError``::
 
     SSEError                 base class, never raised itself
+      ResponseError          not a 200 text/event-stream, and not retried (.status_code ...)
+      ConnectionLostError    the stream broke and was not resumed (.last_event_id)
+        ReconnectError       reconnection was tried and gave up (.attempts)
+      IdleTimeoutError       no event within idle_timeout (also a TimeoutError)
       EventTooLargeError     a line or an event's data exceeded max_event_size (.limit)
       EventDataError         an event's data is not what .json() expected (.event)
 
@@ -16,9 +20,19 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
+
     from ._events import ServerSentEvent
 
-__all__ = ["EventDataError", "EventTooLargeError", "SSEError"]
+__all__ = [
+    "ConnectionLostError",
+    "EventDataError",
+    "EventTooLargeError",
+    "IdleTimeoutError",
+    "ReconnectError",
+    "ResponseError",
+    "SSEError",
+]
 
 
 class SSEError(Exception):
@@ -58,3 +72,81 @@ class EventDataError(SSEError, ValueError):
             f"got {shown!r}: {reason}"
         )
         self.event = event
+
+
+class ResponseError(SSEError):
+    """The server answered with something other than a ``200 text/event-stream``.
+
+    Raised at once, without reconnecting, for any status but 204 (which ends the
+    iteration quietly) and the retryable 429, 502, 503 and 504 (which become the cause
+    of a :class:`ReconnectError` once the reconnect policy gives up).
+
+    Attributes:
+        status_code: the HTTP status.
+        content_type: the ``Content-Type`` header, ``""`` if absent.
+        headers: the response headers, as a dict with lower-case names.
+        body: the start of the response body (a few KiB at most), decoded as UTF-8
+            with invalid bytes replaced.
+    """
+
+    def __init__(
+        self, status_code: int, content_type: str, headers: Mapping[str, str], body: str
+    ) -> None:
+        shown = body if len(body) <= 500 else body[:500] + "..."
+        got = f"{status_code} {content_type or '(no content type)'}"
+        super().__init__(
+            f"expected 200 text/event-stream, got {got}" + (f": {shown}" if shown else "")
+        )
+        self.status_code = status_code
+        self.content_type = content_type
+        self.headers = dict(headers)
+        self.body = body
+
+
+class ConnectionLostError(SSEError):
+    """The stream broke and was not resumed; the events before the break were delivered.
+
+    This happens when reconnecting would silently replay a request that may have had
+    effects (a POST whose stream sent no event ID, unless the reconnect policy says
+    ``replay_non_idempotent=True``), when reconnection is off, or when the request body
+    was a one-shot iterator. The failure itself is the ``__cause__``.
+
+    Attributes:
+        last_event_id: the last event ID received, to resume by hand if that is safe.
+    """
+
+    def __init__(self, message: str, *, last_event_id: str) -> None:
+        super().__init__(message)
+        self.last_event_id = last_event_id
+
+
+class ReconnectError(ConnectionLostError):
+    """Reconnection was tried ``attempts`` times in a row and the policy gave up.
+
+    The last failure (a transport error, a :class:`ResponseError` for 503, an
+    :class:`IdleTimeoutError`) is the ``__cause__``.
+
+    Attributes:
+        attempts: consecutive failed attempts, the first connection included.
+        last_event_id: as for :class:`ConnectionLostError`.
+    """
+
+    def __init__(self, message: str, *, last_event_id: str, attempts: int) -> None:
+        super().__init__(message, last_event_id=last_event_id)
+        self.attempts = attempts
+
+
+class IdleTimeoutError(SSEError, TimeoutError):
+    """No event was dispatched for ``idle_timeout`` seconds (comments do not count).
+
+    The connection is then treated as dropped; this error is the ``__cause__`` of the
+    :class:`ConnectionLostError` or :class:`ReconnectError` raised if the stream is not
+    resumed.
+
+    Attributes:
+        timeout: the ``idle_timeout`` in seconds.
+    """
+
+    def __init__(self, timeout: float) -> None:
+        super().__init__(f"expected an event within {timeout:g} s (idle_timeout), got none")
+        self.timeout = timeout

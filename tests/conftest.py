@@ -1,6 +1,17 @@
 from __future__ import annotations
 
+import threading
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import anyio
+import httpx
 import pytest
+
+import sse_post
+
+from .server import ScriptedServer
 
 
 @pytest.fixture(params=["asyncio", "trio"])
@@ -8,3 +19,127 @@ def anyio_backend(request: pytest.FixtureRequest) -> str:
     # Pinned rather than left to anyio's default, which silently drops a backend that is
     # not installed: both must run.
     return str(request.param)
+
+
+@pytest.fixture(scope="session")
+def server() -> Iterator[ScriptedServer]:
+    scripted = ScriptedServer()
+    scripted.start()
+    yield scripted
+    scripted.stop()
+
+
+@dataclass
+class Outcome:
+    events: list[sse_post.ServerSentEvent] = field(default_factory=list)
+    error: BaseException | None = None
+    states: list[sse_post.ReadyState] = field(default_factory=list)
+    source: Any = None
+
+    @property
+    def data(self) -> list[str]:
+        return [e.data for e in self.events]
+
+
+FAST = sse_post.ReconnectPolicy(initial_delay=0.01, max_delay=0.05, jitter=0.0)
+
+
+class Runner:
+    """Runs one event source to the end in the chosen mode and reports what happened.
+
+    ``mode`` is "sync", "asyncio" or "trio"; ``flavour`` is "httpx" or "httpx2" (the
+    caller's own client, from that library). ``on_event(outcome, source)`` runs after
+    each event, from the iterating thread or task.
+    """
+
+    def __init__(self, mode: str, flavour: str = "httpx") -> None:
+        self.mode = mode
+        self.flavour = flavour
+
+    @property
+    def is_async(self) -> bool:
+        return self.mode != "sync"
+
+    def _client(self) -> Any:
+        if self.flavour == "httpx":
+            return None
+        import httpx2
+
+        return httpx2.AsyncClient() if self.is_async else httpx2.Client()
+
+    def __call__(
+        self,
+        url: str,
+        *,
+        on_event: Callable[[Outcome, Any], None] | None = None,
+        before: Callable[[Any], None] | None = None,
+        **options: Any,
+    ) -> Outcome:
+        options.setdefault("reconnect", False)
+        if self.is_async:
+            return anyio.run(self._run_async, url, on_event, before, options, backend=self.mode)
+        return self._run_sync(url, on_event, before, options)
+
+    def _run_sync(self, url: str, on_event: Any, before: Any, options: dict[str, Any]) -> Outcome:
+        outcome = Outcome()
+        client = self._client()
+        try:
+            with sse_post.EventSource(url, client=client, **options) as source:
+                outcome.source = source
+                if before:
+                    before(source)
+                try:
+                    for event in source:
+                        outcome.events.append(event)
+                        outcome.states.append(source.ready_state)
+                        if on_event:
+                            on_event(outcome, source)
+                except Exception as exc:
+                    outcome.error = exc
+        finally:
+            if client is not None:
+                client.close()
+        return outcome
+
+    async def _run_async(
+        self, url: str, on_event: Any, before: Any, options: dict[str, Any]
+    ) -> Outcome:
+        outcome = Outcome()
+        client = self._client()
+        try:
+            async with sse_post.AsyncEventSource(url, client=client, **options) as source:
+                outcome.source = source
+                if before:
+                    before(source)
+                try:
+                    async for event in source:
+                        outcome.events.append(event)
+                        outcome.states.append(source.ready_state)
+                        if on_event:
+                            on_event(outcome, source)
+                except Exception as exc:
+                    outcome.error = exc
+        finally:
+            if client is not None:
+                await client.aclose()
+        return outcome
+
+
+@pytest.fixture(params=["sync", "asyncio", "trio"])
+def run(request: pytest.FixtureRequest) -> Runner:
+    return Runner(request.param)
+
+
+@pytest.fixture(params=["sync", "asyncio", "trio"])
+def run2(request: pytest.FixtureRequest) -> Runner:
+    """As ``run``, with the caller's client from httpx2."""
+    return Runner(request.param, "httpx2")
+
+
+def in_thread(fn: Callable[[], None]) -> threading.Thread:
+    thread = threading.Thread(target=fn, daemon=True)
+    thread.start()
+    return thread
+
+
+__all__ = ["FAST", "Outcome", "Runner", "httpx", "in_thread"]
