@@ -99,6 +99,7 @@ class AsyncEventSource(SourceCore):
         self._busy = False  # a task is inside __anext__ and will clean up itself
         self._response: Any = None
         self._chunks: AsyncIterator[bytes] | None = None
+        self._connecting_stream: Any = None  # httpcore's, while a connection is made
         self._idle_deadline = 0.0
         self._unsubscribe = signal._subscribe(self._interrupt) if signal is not None else None
 
@@ -123,7 +124,7 @@ class AsyncEventSource(SourceCore):
         return self
 
     async def __anext__(self) -> ServerSentEvent:
-        if self._queue:
+        if self._queue and not self._closing:
             return self._queue.popleft()
         self._busy = True
         try:
@@ -147,7 +148,7 @@ class AsyncEventSource(SourceCore):
             self._token = anyio.lowlevel.current_token()
             self._loop_thread = threading.get_ident()
         while True:
-            if self._queue:
+            if self._queue and not self._closing:
                 return self._queue.popleft()
             if self._closing or self._ready_state is ReadyState.CLOSED:
                 await self._finish()
@@ -248,9 +249,22 @@ class AsyncEventSource(SourceCore):
             json=spec.json,
             data=spec.data,
             content=spec.body_for_attempt(),
+            extensions={"trace": self._trace},
             **extra,
         )
-        return await self._client.send(request, stream=True)
+        try:
+            response = await self._client.send(request, stream=True)
+        except Exception:
+            self._connecting_stream = None  # httpcore closed it; on cancellation, _finish will
+            raise
+        self._connecting_stream = None
+        return response
+
+    async def _trace(self, name: str, info: Mapping[str, Any]) -> None:
+        # httpcore reports each new connection's TCP stream. A cancelled TLS handshake
+        # leaves it open in httpcore, so an abort closes it here (in _finish).
+        if name.endswith("connect_tcp.complete"):
+            self._connecting_stream = info.get("return_value")
 
     def _open(self, response: Any) -> None:
         self._response = response
@@ -306,6 +320,10 @@ class AsyncEventSource(SourceCore):
         self._ready_state = ReadyState.CLOSED
         self._closing = True
         self._parser = None
+        stream, self._connecting_stream = self._connecting_stream, None
+        if stream is not None:
+            with anyio.move_on_after(_CLEANUP_TIMEOUT, shield=True):
+                await stream.aclose()
         await self._close_response()
         if self._owns_client:
             with anyio.move_on_after(_CLEANUP_TIMEOUT, shield=True):

@@ -135,7 +135,8 @@ class EventSource(SourceCore):
         self._busy = False  # a thread is inside __next__ and will clean up itself
         self._response: Any = None
         self._chunks: Iterator[bytes] | None = None
-        self._socket: socket.socket | None = None
+        self._socket: socket.socket | None = None  # the open response's, to shut down
+        self._connecting_socket: socket.socket | None = None  # a dup, while connecting
         self._idle: _IdleWatch | None = None
         self._unsubscribe = signal._subscribe(self._interrupt) if signal is not None else None
 
@@ -168,7 +169,7 @@ class EventSource(SourceCore):
             self.close()  # also when the loop breaks out
 
     def __next__(self) -> ServerSentEvent:
-        if self._queue:
+        if self._queue and not self._closing:
             return self._queue.popleft()
         with self._lock:
             self._busy = True
@@ -192,7 +193,7 @@ class EventSource(SourceCore):
 
     def _step(self) -> ServerSentEvent:
         while True:
-            if self._queue:
+            if self._queue and not self._closing:
                 return self._queue.popleft()
             if self._closing or self._ready_state is ReadyState.CLOSED:
                 self._finish()
@@ -306,6 +307,7 @@ class EventSource(SourceCore):
             if attempt.outcome is None:  # aborted first: the worker closes what it gets
                 attempt.abandoned = True
                 return None
+            self._forget_connecting_socket()
         if isinstance(attempt.outcome, BaseException):
             raise attempt.outcome
         return attempt.outcome
@@ -324,14 +326,20 @@ class EventSource(SourceCore):
             outcome.close()
 
     def _trace(self, name: str, info: Mapping[str, Any]) -> None:
-        # httpcore reports each new connection's stream: keep its socket, so that an
-        # abort while waiting for response headers can shut it down.
-        if name.endswith(("connect_tcp.complete", "start_tls.complete")):
+        # httpcore reports each new connection's TCP stream: keep a duplicate of its
+        # socket, so that an abort during the TLS handshake or while waiting for headers
+        # can shut the connection down. A duplicate, because wrapping the socket in TLS
+        # detaches the original object from the connection.
+        if name.endswith("connect_tcp.complete"):
             sock = socket_from_stream(info.get("return_value"))
+            if sock is None:
+                return
             with self._lock:
-                self._socket = sock
                 if self._closing:
                     _shutdown(sock)
+                else:
+                    self._forget_connecting_socket()
+                    self._connecting_socket = sock.dup()
 
     def _open(self, response: Any) -> None:
         with self._lock:
@@ -380,6 +388,13 @@ class EventSource(SourceCore):
             self._closing = True
             self._wake.set()
             _shutdown(self._socket)
+            _shutdown(self._connecting_socket)
+
+    def _forget_connecting_socket(self) -> None:
+        # Called under the lock.
+        if self._connecting_socket is not None:
+            self._connecting_socket.close()
+            self._connecting_socket = None
 
     def _interrupt_read(self) -> None:
         with self._lock:
@@ -408,6 +423,8 @@ class EventSource(SourceCore):
         self._close_response()
         if self._parser is not None:
             self._parser = None
+        with self._lock:
+            self._forget_connecting_socket()
         if self._owns_client:
             self._client.close()
         if self._unsubscribe is not None:
