@@ -246,16 +246,17 @@ async def test_abort_from_another_task(server):
     url = server.route(script)
     controller = AbortController()
     seen = []
+    first = anyio.Event()
     async with sse_post.AsyncEventSource(url, signal=controller.signal) as source:
         async with anyio.create_task_group() as tg:
 
             async def consume() -> None:
                 async for event in source:
                     seen.append(event.data)
+                    first.set()
 
             tg.start_soon(consume)
-            while not seen:
-                await anyio.sleep(0)
+            await first.wait()
             controller.abort()
     assert seen == ["1"]
     assert source.ready_state is ReadyState.CLOSED
@@ -267,15 +268,16 @@ async def test_aclose_from_another_task(server):
     url = server.route(lambda h: (h.start(), h.send(b"data: 1\n\n"), h.wait_client_gone()))
     source = sse_post.AsyncEventSource(url)
     seen = []
+    first = anyio.Event()
     async with anyio.create_task_group() as tg:
 
         async def consume() -> None:
             async for event in source:
                 seen.append(event.data)
+                first.set()
 
         tg.start_soon(consume)
-        while not seen:
-            await anyio.sleep(0)
+        await first.wait()
         await source.aclose()
     assert seen == ["1"]
     assert source.ready_state is ReadyState.CLOSED
