@@ -31,6 +31,7 @@ class Loop:
     ended_at: float | None = None
     source: Any = None
     thread: threading.Thread | None = None
+    first: threading.Event = field(default_factory=threading.Event)
 
 
 def start_loop(mode: str, url: str, signal: Any, **options: Any) -> Loop:
@@ -43,6 +44,7 @@ def start_loop(mode: str, url: str, signal: Any, **options: Any) -> Loop:
                 loop.source = source
                 for event in source:
                     loop.events.append(event)
+                    loop.first.set()
         except BaseException as exc:
             loop.error = exc
         loop.ended_at = time.monotonic()
@@ -53,6 +55,7 @@ def start_loop(mode: str, url: str, signal: Any, **options: Any) -> Loop:
                 loop.source = source
                 async for event in source:
                     loop.events.append(event)
+                    loop.first.set()
         except BaseException as exc:
             loop.error = exc
         loop.ended_at = time.monotonic()
@@ -133,9 +136,7 @@ def test_abort_while_blocked_reading_a_silent_stream(mode, server):
     url = server.route(script)
     controller = AbortController()
     loop = start_loop(mode, url, controller.signal, method="POST")
-    deadline = time.monotonic() + WAIT
-    while not loop.events and time.monotonic() < deadline:
-        time.sleep(0.001)  # polls the loop's own list; the server stays silent throughout
+    assert loop.first.wait(WAIT)
     assert [e.data for e in loop.events] == ["first"]
     aborted_at = time.monotonic()
     controller.abort()
@@ -174,9 +175,7 @@ def test_one_signal_serves_many_sources(server):
         start_loop(mode, server.route(script), controller.signal)
         for mode in ("sync", "asyncio", "trio")
     ]
-    deadline = time.monotonic() + WAIT
-    while not all(loop.events for loop in loops) and time.monotonic() < deadline:
-        time.sleep(0.001)
+    assert all(loop.first.wait(WAIT) for loop in loops)
     aborted_at = time.monotonic()
     controller.abort()
     for loop in loops:
