@@ -9,8 +9,9 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from ._abort import AbortController, AbortSignal
-from ._async_client import AsyncEventSource
 from ._errors import (
     ConnectionLostError,
     EventDataError,
@@ -23,7 +24,10 @@ from ._errors import (
 from ._events import ServerSentEvent
 from ._parser import DEFAULT_MAX_EVENT_SIZE, SSEParser, aparse, parse
 from ._reconnect import ReadyState, ReconnectPolicy
-from ._sync_client import EventSource
+
+if TYPE_CHECKING:
+    from ._async_client import AsyncEventSource
+    from ._sync_client import EventSource
 
 __version__ = "0.1.0.dev0"
 
@@ -48,3 +52,22 @@ __all__ = [
     "aparse",
     "parse",
 ]
+
+
+# The clients load httpx and anyio; the parser needs neither, so code that only parses
+# (over requests, aiohttp, a file) does not pay for importing them.
+_LAZY = {"EventSource": "._sync_client", "AsyncEventSource": "._async_client"}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        import importlib
+
+        value = getattr(importlib.import_module(_LAZY[name], __name__), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'sse_post' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LAZY))

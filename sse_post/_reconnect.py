@@ -23,7 +23,6 @@ import enum
 import math
 import random
 from dataclasses import dataclass
-from email.utils import parsedate_to_datetime
 from typing import TYPE_CHECKING, final
 
 from ._errors import ConnectionLostError, ReconnectError
@@ -311,6 +310,10 @@ def parse_retry_after(value: str | None, *, now: float) -> float | None:
     value = value.strip()
     if value.isascii() and value.isdigit():
         return float(value)
+    # Imported here: email.utils imports socket and time, which the sans-I/O core keeps
+    # out of the import of sse_post.
+    from email.utils import parsedate_to_datetime
+
     try:
         when = parsedate_to_datetime(value)
     except (TypeError, ValueError, IndexError, OverflowError):

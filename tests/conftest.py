@@ -125,15 +125,16 @@ class Runner:
         return outcome
 
 
-@pytest.fixture(params=["sync", "asyncio", "trio"])
+@pytest.fixture(
+    params=[
+        (mode, flavour) for flavour in ("httpx", "httpx2") for mode in ("sync", "asyncio", "trio")
+    ],
+    ids=lambda p: f"{p[0]}-{p[1]}",
+)
 def run(request: pytest.FixtureRequest) -> Runner:
-    return Runner(request.param)
-
-
-@pytest.fixture(params=["sync", "asyncio", "trio"])
-def run2(request: pytest.FixtureRequest) -> Runner:
-    """As ``run``, with the caller's client from httpx2."""
-    return Runner(request.param, "httpx2")
+    """Runs a source sync, on asyncio and on trio; with our own httpx client, and with
+    the caller's client from httpx2."""
+    return Runner(*request.param)
 
 
 def in_thread(fn: Callable[[], None]) -> threading.Thread:

@@ -226,8 +226,10 @@ async def test_aparse():
 
 def test_core_imports_no_io_libraries():
     code = (
-        "import sys, sse_post, sse_post._parser, sse_post._events\n"
-        "bad = {'httpx', 'anyio', 'socket', 'asyncio', 'trio'} & set(sys.modules)\n"
+        "import sys, sse_post\n"
+        "from sse_post import _parser, _events, _errors, _reconnect, _request, _source, _abort\n"
+        "sse_post.parse([b'data: x\\n\\n'])\n"
+        "bad = {'httpx', 'anyio', 'asyncio', 'trio', 'socket'} & set(sys.modules)\n"
         "print(sorted(bad))\n"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
