@@ -21,11 +21,13 @@ import anyio
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import sse_post  # noqa: E402
-from tests.server import WAIT, ScriptedServer, SilentServer  # noqa: E402
+import sse_post
+from tests.server import WAIT, ScriptedServer, SilentServer
 
 
-def _loop(mode: str, url: str, signal: Any, first: threading.Event, ended: list[float], **options: Any) -> threading.Thread:
+def _loop(
+    mode: str, url: str, signal: Any, first: threading.Event, ended: list[float], **options: Any
+) -> threading.Thread:
     def sync_target() -> None:
         with sse_post.EventSource(url, signal=signal, **options) as source:
             for _ in source:

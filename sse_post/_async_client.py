@@ -32,7 +32,7 @@ from ._reconnect import Connect, Raise, ReadyState, Stop, Verdict, Wait, parse_r
 from ._source import SourceCore
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncIterator, Mapping
+    from collections.abc import AsyncIterator, Callable, Mapping
     from types import TracebackType
 
     from ._abort import AbortSignal
@@ -73,6 +73,8 @@ class AsyncEventSource(SourceCore):
         max_event_size: int | None = DEFAULT_MAX_EVENT_SIZE,
         idle_timeout: float | None = None,
         reconnect: ReconnectPolicy | bool = True,
+        on_open: Callable[[httpx.Response], None] | None = None,
+        on_reconnect: Callable[[float, BaseException | None], None] | None = None,
     ) -> None:
         super().__init__(
             url,
@@ -87,6 +89,8 @@ class AsyncEventSource(SourceCore):
             max_event_size=max_event_size,
             idle_timeout=idle_timeout,
             reconnect=reconnect,
+            on_open=on_open,
+            on_reconnect=on_reconnect,
         )
         self._owns_client = client is None
         self._client: Any = client or httpx.AsyncClient(
@@ -203,7 +207,7 @@ class AsyncEventSource(SourceCore):
         self._action = None
         while not self._closing:
             if isinstance(action, Wait):
-                self._ready_state = ReadyState.CONNECTING
+                self._waiting(action.seconds)
                 await anyio.sleep(action.seconds)
                 action = self._session.waited()
             elif isinstance(action, Stop):
@@ -268,7 +272,7 @@ class AsyncEventSource(SourceCore):
 
     def _open(self, response: Any) -> None:
         self._response = response
-        self._opened(str(response.url))
+        self._opened(response)
         self._chunks = response.aiter_bytes()
         if self._idle_timeout is not None:
             self._idle_deadline = anyio.current_time() + self._idle_timeout

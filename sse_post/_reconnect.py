@@ -181,6 +181,7 @@ class ReconnectSession:
         self.last_event_id = last_event_id
         self.retry_ms: int | None = None  # the server's reconnection time
         self.failures = 0  # consecutive attempts that delivered no event
+        self.last_error: BaseException | None = None  # why the latest connection ended
         self._delivered = False  # the current connection has delivered an event
 
     @property
@@ -259,6 +260,7 @@ class ReconnectSession:
 
     def _retry(self, error: BaseException | None, retry_after: float | None) -> Action:
         assert self.policy is not None
+        self.last_error = error
         if not self._replayable:
             return self._lost(
                 error,

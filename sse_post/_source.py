@@ -14,7 +14,7 @@ from ._reconnect import ReadyState, ReconnectPolicy, ReconnectSession
 from ._request import RequestSpec
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping
+    from collections.abc import Callable, Mapping
 
     from ._abort import AbortSignal
     from ._events import ServerSentEvent
@@ -42,7 +42,11 @@ class SourceCore:
         max_event_size: int | None,
         idle_timeout: float | None,
         reconnect: ReconnectPolicy | bool,
+        on_open: Callable[[Any], None] | None,
+        on_reconnect: Callable[[float, BaseException | None], None] | None,
     ) -> None:
+        self._on_open = on_open
+        self._on_reconnect = on_reconnect
         self._request = RequestSpec.build(
             str(url),
             method=method,
@@ -107,12 +111,19 @@ class SourceCore:
             self._session.retry_ms = parser.retry
         return self._session.reconnection_time
 
-    def _opened(self, url: str) -> None:
-        self._url = url
+    def _opened(self, response: Any) -> None:
+        self._url = str(response.url)
         self._parser = SSEParser(
             last_event_id=self._session.last_event_id, max_event_size=self._max_event_size
         )
         self._ready_state = ReadyState.OPEN
+        if self._on_open is not None:
+            self._on_open(response)
+
+    def _waiting(self, seconds: float) -> None:
+        self._ready_state = ReadyState.CONNECTING
+        if self._on_reconnect is not None:
+            self._on_reconnect(seconds, self._session.last_error)
 
     def _accept(self, events: list[ServerSentEvent]) -> None:
         self._session.event(events[0])

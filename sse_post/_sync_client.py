@@ -37,7 +37,7 @@ from ._reconnect import Connect, Raise, ReadyState, Stop, Verdict, Wait, parse_r
 from ._source import SourceCore
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator, Mapping
+    from collections.abc import Callable, Iterator, Mapping
     from types import TracebackType
 
     from ._abort import AbortSignal
@@ -79,6 +79,10 @@ class EventSource(SourceCore):
             after which the connection counts as dropped; ``None`` to wait forever.
         reconnect: a :class:`ReconnectPolicy`, ``True`` for the default one, or
             ``False`` never to reconnect.
+        on_open: called with the response each time a stream opens (status, headers,
+            final URL), from the iterating thread, before its first event.
+        on_reconnect: called with the delay in seconds and the failure (``None`` after
+            a clean end) before each wait to reconnect, from the iterating thread.
 
     Raises:
         TypeError: more than one body, or an argument of the wrong kind.
@@ -112,6 +116,8 @@ class EventSource(SourceCore):
         max_event_size: int | None = DEFAULT_MAX_EVENT_SIZE,
         idle_timeout: float | None = None,
         reconnect: ReconnectPolicy | bool = True,
+        on_open: Callable[[httpx.Response], None] | None = None,
+        on_reconnect: Callable[[float, BaseException | None], None] | None = None,
     ) -> None:
         super().__init__(
             url,
@@ -126,6 +132,8 @@ class EventSource(SourceCore):
             max_event_size=max_event_size,
             idle_timeout=idle_timeout,
             reconnect=reconnect,
+            on_open=on_open,
+            on_reconnect=on_reconnect,
         )
         self._owns_client = client is None
         self._client: Any = client or httpx.Client(timeout=DEFAULT_TIMEOUT, follow_redirects=True)
@@ -233,7 +241,7 @@ class EventSource(SourceCore):
         self._action = None
         while not self._closing:
             if isinstance(action, Wait):
-                self._ready_state = ReadyState.CONNECTING
+                self._waiting(action.seconds)
                 with self._lock:
                     if self._closing:
                         return
@@ -347,7 +355,7 @@ class EventSource(SourceCore):
             self._socket = socket_of(response)
             if self._closing:
                 _shutdown(self._socket)
-        self._opened(str(response.url))
+        self._opened(response)
         self._chunks = response.iter_bytes()
         if self._idle_timeout is not None:
             self._idle = _IdleWatch(self._idle_timeout, self._interrupt_read)

@@ -374,3 +374,28 @@ class TestLimits:
         out = run(url, max_event_size=1000)
         assert out.data == ["ok"]
         assert isinstance(out.error, sse_post.EventTooLargeError)
+
+
+class TestHooks:
+    def test_on_open_and_on_reconnect(self, run, server):
+        def script(h):
+            h.start(headers={"X-Server": "scripted"})
+            if h.headers.get("Last-Event-ID") is None:
+                h.send(b"retry: 20\nid: 1\ndata: 1\n\n")
+                h.drop()
+            else:
+                h.end()
+
+        opened, waits = [], []
+        url = server.route(script)
+        policy = ReconnectPolicy(jitter=0)
+        out = run(
+            url,
+            method="POST",
+            reconnect=policy,
+            on_open=lambda r: opened.append((r.status_code, r.headers["x-server"], str(r.url))),
+            on_reconnect=lambda delay, error: waits.append((delay, error is not None)),
+        )
+        assert (out.data, out.error) == (["1"], None)
+        assert opened == [(200, "scripted", url)] * 2
+        assert waits == [(0.02, True)]
