@@ -1,0 +1,208 @@
+"""The command line, run as a subprocess against the demo server and the scripted one."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+from collections.abc import Iterator
+
+import pytest
+
+from sse_post._demo import DemoServer
+
+from .server import WAIT
+
+CLI = [sys.executable, "-m", "sse_post"]
+ENV = {**os.environ, "NO_COLOR": "1", "PYTHONUNBUFFERED": "1"}
+
+
+def sse_post_cli(*args: str, stdin: bytes | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [*CLI, *args],
+        input=stdin.decode() if stdin else None,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=ENV,
+    )
+
+
+@pytest.fixture(scope="module")
+def demo() -> Iterator[DemoServer]:
+    with DemoServer() as server:
+        yield server
+
+
+def test_json_lines_with_headers_and_body(server):
+    url = server.route(
+        lambda h: (
+            h.start(),
+            h.send(b"event: a\nid: 1\nretry: 5\ndata: x\n\ndata: y\n\n"),
+            h.end(),
+        )
+    )
+    result = sse_post_cli(
+        url, "-H", "Authorization: Bearer k", "-H", "X-Trace: 1", "--json", '{"q": 1}'
+    )
+    assert result.returncode == 0, result.stderr
+    lines = [json.loads(line) for line in result.stdout.splitlines()]
+    assert lines == [
+        {"event": "a", "data": "x", "id": "1", "retry": 5},
+        {"event": "message", "data": "y", "id": "1", "retry": None},
+    ]
+    (req,) = server.requests_to(url)
+    assert (req.method, req.body) == ("POST", b'{"q":1}')
+    assert req.headers["authorization"] == "Bearer k"
+    assert req.headers["x-trace"] == "1"
+    assert "* connected: 200 text/event-stream" in result.stderr
+    assert "* 2 events" in result.stderr
+
+
+def test_data_from_file_and_stdin(server, tmp_path):
+    url = server.route(lambda h: (h.start(), h.send(b"data: ok\n\n"), h.end()))
+    body = tmp_path / "body.json"
+    body.write_bytes(b'{"from": "file"}')
+    assert sse_post_cli(url, "-X", "PUT", "-d", f"@{body}").returncode == 0
+    assert sse_post_cli(url, "-d", "@-", stdin=b"from stdin").returncode == 0
+    assert sse_post_cli(url, "-d", "plain text").returncode == 0
+    first, second, third = server.requests_to(url)
+    assert (first.method, first.body) == ("PUT", b'{"from": "file"}')
+    assert (second.method, second.body) == ("POST", b"from stdin")
+    assert third.body == b"plain text"
+
+
+def test_extract_prints_the_answer_as_text(demo):
+    body = json.dumps({"messages": [{"role": "user", "content": "Hi"}]})
+    result = sse_post_cli(
+        demo.url + "/v1/chat/completions", "--json", body, "--extract", "choices.0.delta.content"
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith('You asked: "Hi". This answer is streamed token by token')
+    assert result.stdout.endswith("arrives. \n")
+
+
+def test_format_data_and_max_events(demo):
+    result = sse_post_cli(demo.url + "/v1/logs?lines=50", "--format", "data", "--max-events", "3")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines() == [
+        "INFO worker-1 handled request 1",
+        "INFO worker-2 handled request 2",
+        "INFO worker-0 handled request 3",
+    ]
+
+
+def test_resume_is_reported_on_stderr(demo):
+    result = sse_post_cli(demo.url + "/v1/feed", "--format", "data")
+    assert result.returncode == 0, result.stderr
+    assert len(result.stdout.splitlines()) == 6
+    assert "reconnecting in" in result.stderr
+    assert "Last-Event-ID: 3" in result.stderr
+
+
+def test_http_error_exit_code_and_one_clear_line(server):
+    url = server.route(
+        lambda h: h.respond(401, b'{"error": "bad key"}', content_type="application/json")
+    )
+    result = sse_post_cli(url, "--json", "{}")
+    assert result.returncode == 3
+    assert (
+        'sse-post: expected 200 text/event-stream, got 401 application/json: {"error": "bad key"}'
+        in result.stderr
+    )
+    assert "Traceback" not in result.stderr
+
+
+def test_connection_error_exit_code():
+    result = sse_post_cli("http://127.0.0.1:9/", "--no-reconnect")  # the discard port: refused
+    assert result.returncode == 4
+    assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["http://x/", "--json", "{oops"],
+        ["http://x/", "-H", "no colon"],
+        ["http://x/", "--format", "xml"],
+        [],
+    ],
+)
+def test_usage_errors_exit_2(args):
+    result = sse_post_cli(*args)
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+
+
+def test_verbose_redacts_secrets(server):
+    url = server.route(
+        lambda h: (h.start(headers={"Set-Cookie": "session=abc"}), h.send(b"data: x\n\n"), h.end())
+    )
+    secrets = ["-H", "Authorization: Bearer sk-secret", "-H", "X-Api-Key: k-secret"]
+    result = sse_post_cli(url, "-v", "-X", "POST", *secrets, "-H", "X-Plain: seen")
+    assert result.returncode == 0, result.stderr
+    assert "> Authorization: Bearer [redacted]" in result.stderr
+    assert "> X-Api-Key: [redacted]" in result.stderr
+    assert "> X-Plain: seen" in result.stderr
+    assert "< set-cookie: [redacted]" in result.stderr
+    assert "secret" not in result.stderr
+    assert "abc" not in result.stderr
+
+
+def test_ctrl_c_exits_130_without_traceback(server):
+    url = server.route(lambda h: (h.start(), h.send(b"data: first\n\n"), h.wait_client_gone()))
+    proc = subprocess.Popen(
+        [*CLI, url], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=ENV
+    )
+    try:
+        assert proc.stdout is not None
+        first = proc.stdout.readline()  # the event arrived; the CLI now waits on a silent stream
+        assert json.loads(first)["data"] == "first"
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(WAIT) == 130
+        assert proc.stderr is not None
+        stderr = proc.stderr.read()
+        assert "Traceback" not in stderr
+        assert "(interrupted)" in stderr
+    finally:
+        proc.kill()
+        proc.communicate()
+    assert server.requests_to(url)[0].client_gone.wait(WAIT)
+
+
+def test_demo_tour_exits_0_offline():
+    result = sse_post_cli("demo")
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert "[DONE]" in out
+    assert "stopped after 12 tokens" in out
+    assert "with Last-Event-ID: 3" in out
+    assert "notification #6" in out
+    assert "100% writing report" in out
+
+
+def test_demo_serve_prints_commands_and_serves():
+    proc = subprocess.Popen(
+        [*CLI, "demo", "--serve"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=ENV,
+    )
+    try:
+        assert proc.stdout is not None
+        banner = proc.stdout.readline()
+        assert banner.startswith("sse_post demo server on http://127.0.0.1:")
+        url = banner.split()[4]
+        result = sse_post_cli(url + "/v1/logs?lines=2", "--format", "data", "--max-events", "2")
+        assert result.stdout.splitlines() == [
+            "INFO worker-1 handled request 1",
+            "INFO worker-2 handled request 2",
+        ]
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(WAIT) == 130
+    finally:
+        proc.kill()
+        proc.communicate()
