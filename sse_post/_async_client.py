@@ -140,10 +140,13 @@ class AsyncEventSource(SourceCore):
         """Stop: end the iteration quietly and close the connection.
 
         Safe to call from another task, at any moment, and more than once; the loop in
-        the other task ends at once. From another thread, abort an
-        :class:`AbortController` instead (or run this through ``anyio.from_thread``).
+        the other task ends at once. From another thread (with its own event loop) it
+        only stops the source, whose own loop then closes the connection; an
+        :class:`AbortController` does the same without needing a loop.
         """
         self._interrupt()
+        if self._loop_thread not in (None, threading.get_ident()):
+            return  # another thread's loop: the source's own loop cleans up at its next step
         if not self._busy:
             await self._finish()
 

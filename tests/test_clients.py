@@ -99,6 +99,19 @@ class TestResponses:
         assert out.states == [ReadyState.OPEN]
         assert out.source.ready_state is ReadyState.CLOSED
 
+    def test_trickle_one_byte_per_write(self, run, server):
+        payload = b"id: 7\r\ndata: tr\xc3\xa9s\r\ndata: lent\r\n\r\n"
+
+        def script(h):
+            h.start()
+            for i in range(len(payload)):
+                h.send(payload[i : i + 1])
+            h.end()
+
+        url = server.route(script)
+        out = run(url, method="POST")
+        assert out.events == [E(data="tr\u00e9s\nlent", id="7")]
+
     def test_close_delimited_stream(self, run, server):
         url = server.route(stream(b"data: a\n\n", b"data: b\n\n", chunked=False))
         out = run(url, method="POST")
