@@ -260,7 +260,7 @@ class AsyncEventSource(SourceCore):
             **extra,
         )
         try:
-            response = await self._client.send(request, stream=True)
+            response = await self._client.send(request, stream=True, follow_redirects=True)
         except Exception:
             self._connecting_stream = None  # httpcore closed it; on cancellation, _finish will
             raise

@@ -100,6 +100,13 @@ class SSEParser:
         return self._last_event_id
 
     @property
+    def mid_event(self) -> bool:
+        """Whether part of an event is buffered: a line not yet ended, or a block with
+        ``data:`` or ``event:`` lines but no blank line yet. A stream that stops here was
+        cut off rather than ended."""
+        return bool(self._pending or self._data or self._event_type)
+
+    @property
     def retry(self) -> int | None:
         """The reconnection time in milliseconds most recently set by ``retry:``, or
         ``None`` if the stream has not set one. It takes effect as soon as it is parsed."""

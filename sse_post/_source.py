@@ -136,6 +136,10 @@ class SourceCore:
         assert parser is not None
         self._parser = None
         self._ready_state = ReadyState.CONNECTING
+        if error is None and parser.mid_event:
+            # A close-delimited body cut off with a clean FIN looks like its end; an
+            # event left half-way tells the two apart.
+            error = ConnectionError("the stream ended in the middle of an event")
         self._action = self._session.disconnected(
             error, last_event_id=parser.last_event_id, retry_ms=parser.retry
         )

@@ -322,7 +322,7 @@ class EventSource(SourceCore):
 
     def _send_in_worker(self, request: Any, attempt: _Attempt) -> None:
         try:
-            outcome: Any = self._client.send(request, stream=True)
+            outcome: Any = self._client.send(request, stream=True, follow_redirects=True)
         except BaseException as exc:
             outcome = exc
         with self._lock:

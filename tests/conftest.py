@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -8,10 +9,16 @@ from typing import Any
 import anyio
 import httpx
 import pytest
+from hypothesis import settings
 
 import sse_post
 
 from .server import ScriptedServer
+
+# Bounded fuzzing in `make test`; `make fuzz` selects the long profile.
+settings.register_profile("fuzz", max_examples=20_000, deadline=None)
+settings.register_profile("default", max_examples=300, deadline=None)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
 
 
 @pytest.fixture(params=["asyncio", "trio"])

@@ -164,6 +164,7 @@ class Handler(BaseHTTPRequestHandler):
 
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
+    request_queue_size = 512  # many clients connect at once in the concurrency tests
     owner: ScriptedServer
 
 

@@ -274,3 +274,22 @@ def test_pending_line_memory_stays_near_its_size():
     assert current - base <= 1.2 * 4_000_000
     assert peak - base <= 1.2 * 4_000_000
     assert parser.feed(b"\n\n")[0].data == "x" * 4_000_000
+
+
+@pytest.mark.parametrize(
+    ("stream", "mid"),
+    [
+        (b"", False),
+        (b"data: a\n\n", False),
+        (b": comment\n", False),
+        (b"id: 1\n", False),
+        (b"data: a", True),
+        (b"data: a\n", True),
+        (b"event: x\n", True),
+        (b"da", True),
+    ],
+)
+def test_mid_event(stream, mid):
+    parser = SSEParser()
+    parser.feed(stream)
+    assert parser.mid_event is mid

@@ -72,7 +72,7 @@ def parse_chunks(chunks: list[bytes]) -> Parsed:
     return Parsed(events, parser.last_event_id, parser.retry)
 
 
-@settings(max_examples=400, suppress_health_check=[HealthCheck.too_slow])
+@settings(suppress_health_check=[HealthCheck.too_slow])
 @given(st.data())
 def test_any_chunking_agrees_with_the_spec_transcription(data: st.DataObject) -> None:
     stream = data.draw(streams())
@@ -84,7 +84,6 @@ def test_any_chunking_agrees_with_the_spec_transcription(data: st.DataObject) ->
     assert parser.retry == expected.retry
 
 
-@settings(max_examples=200)
 @given(streams())
 def test_byte_by_byte_equals_whole(stream: bytes) -> None:
     whole = parse_chunks([stream])
@@ -93,7 +92,6 @@ def test_byte_by_byte_equals_whole(stream: bytes) -> None:
     assert (bytewise.last_event_id, bytewise.retry) == (whole.last_event_id, whole.retry)
 
 
-@settings(max_examples=300)
 @given(st.binary(max_size=300), st.data())
 def test_arbitrary_bytes_agree_and_never_raise(stream: bytes, data: st.DataObject) -> None:
     chunks = data.draw(chunkings(stream))
@@ -101,7 +99,6 @@ def test_arbitrary_bytes_agree_and_never_raise(stream: bytes, data: st.DataObjec
     assert parser.events == reference_parse(stream).events
 
 
-@settings(max_examples=300)
 @given(st.binary(max_size=300), st.integers(1, 40))
 def test_arbitrary_bytes_raise_only_event_too_large(stream: bytes, limit: int) -> None:
     parser = SSEParser(max_event_size=limit)

@@ -1,0 +1,98 @@
+"""HTTP/2: several event streams multiplexed on one connection to a local h2c server
+(hypercorn); aborting one leaves the others running."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import threading
+from collections.abc import AsyncIterator, Iterator
+
+import anyio
+import httpx
+import pytest
+from hypercorn.asyncio import serve
+from hypercorn.config import Config
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import StreamingResponse
+from starlette.routing import Route
+
+import sse_post
+
+from .server import WAIT
+
+pytestmark = pytest.mark.anyio
+
+CLIENT_PORTS: list[int] = []
+EVENTS = 30
+
+
+async def stream(request: Request) -> StreamingResponse:
+    assert request.client is not None
+    CLIENT_PORTS.append(request.client.port)
+
+    async def events() -> AsyncIterator[bytes]:
+        for n in range(1, EVENTS + 1):
+            yield b"id: %d\ndata: %d\n\n" % (n, n)
+            await anyio.sleep(0.002)  # paces the stream, so that an abort lands mid-way
+
+    return StreamingResponse(events(), media_type="text/event-stream")
+
+
+@pytest.fixture(scope="module")
+def h2c_url() -> Iterator[str]:
+    sock = socket.create_server(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    config = Config()
+    config.bind = [f"fd://{sock.detach()}"]  # listening already; hypercorn owns and closes it
+    config.loglevel = "WARNING"
+    app = Starlette(routes=[Route("/stream", stream)])
+    ready = threading.Event()
+    holder: dict[str, object] = {}
+
+    async def main() -> None:
+        stop = asyncio.Event()
+        holder["stop"], holder["loop"] = stop, asyncio.get_running_loop()
+        ready.set()
+        await serve(app, config, shutdown_trigger=stop.wait)  # type: ignore[arg-type]
+
+    thread = threading.Thread(target=asyncio.run, args=(main(),), daemon=True)
+    thread.start()
+    assert ready.wait(WAIT)
+    yield f"http://127.0.0.1:{port}/stream"
+    holder["loop"].call_soon_threadsafe(holder["stop"].set)  # type: ignore[attr-defined]
+    thread.join(WAIT)
+
+
+async def test_abort_one_stream_of_several_on_one_connection(h2c_url):
+    CLIENT_PORTS.clear()
+    aborted = sse_post.AbortController()
+    results: dict[int, list[str]] = {}
+    versions: set[str] = set()
+
+    async def consume(i: int, client: httpx.AsyncClient) -> None:
+        signal = aborted.signal if i == 0 else None
+        got: list[str] = []
+        async with sse_post.AsyncEventSource(
+            h2c_url, client=client, signal=signal, reconnect=False
+        ) as source:
+            async for event in source:
+                assert source.response is not None
+                versions.add(source.response.http_version)
+                got.append(event.data)
+                if i == 0 and len(got) == 3:
+                    aborted.abort()
+        results[i] = got
+
+    async with (
+        httpx.AsyncClient(http1=False, http2=True) as client,
+        anyio.create_task_group() as tg,
+    ):
+        for i in range(4):
+            tg.start_soon(consume, i, client)
+    assert versions == {"HTTP/2"}
+    assert len(set(CLIENT_PORTS)) == 1  # one connection carried every stream
+    assert results[0] == ["1", "2", "3"]
+    for i in (1, 2, 3):
+        assert results[i] == [str(n) for n in range(1, EVENTS + 1)]
