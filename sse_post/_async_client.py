@@ -340,15 +340,20 @@ class AsyncEventSource(SourceCore):
 
 
 async def _close(response: Any, chunks: AsyncIterator[bytes] | None) -> None:
-    # Close the response, then run its byte iterator to its end, which now comes at
-    # once. httpx iterates through several nested async generators: merely dropping the
-    # outer one would leave the inner ones to the garbage collector, which trio reports
-    # as a ResourceWarning. Shielded and bounded, since this runs when cancelled too.
+    # httpx iterates through several nested async generators. Merely dropping the outer
+    # one would leave the inner ones to the garbage collector, which trio reports as a
+    # ResourceWarning; so run the iterator once more inside an already cancelled scope:
+    # the cancellation surfaces at the innermost read and unwinds every layer, each
+    # closing what it holds. Reading on after aclose() instead would wait for data that
+    # never comes on an HTTP/2 stream. Shielded and bounded, since this runs when the
+    # task is being cancelled too.
     with anyio.move_on_after(_CLEANUP_TIMEOUT, shield=True):
-        await response.aclose()
         if chunks is not None:
-            try:
-                async for _ in chunks:
-                    pass
-            except Exception:
-                pass  # the closed stream's read error: what we wanted
+            with anyio.CancelScope() as drain:
+                drain.cancel()
+                try:
+                    async for _ in chunks:
+                        pass
+                except Exception:
+                    pass  # a transport error while unwinding: the connection is gone anyway
+        await response.aclose()
