@@ -25,6 +25,7 @@ from ._httpx import (
     decode_excerpt,
     is_client_default,
     is_transport_error,
+    request_unsent,
     timeout_argument,
 )
 from ._parser import DEFAULT_MAX_EVENT_SIZE
@@ -224,7 +225,7 @@ class AsyncEventSource(SourceCore):
                 except Exception as exc:
                     if not is_transport_error(exc):
                         raise
-                    action = self._session.connect_failed(exc)
+                    action = self._session.connect_failed(exc, maybe_sent=not request_unsent(exc))
                     continue
                 verdict = self._session.response_received(
                     response.status_code, content_type(response)

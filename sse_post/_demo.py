@@ -7,6 +7,8 @@ people stream in practice:
   token and ended with ``data: [DONE]``;
 - ``GET /v1/feed``: a notification feed with ids and ``retry:``, which drops its first
   connection mid-event to show a resume with ``Last-Event-ID``;
+- ``POST /v1/messages``: an Anthropic-style stream of named events
+  (``message_start``, ``content_block_delta``..., ``message_stop``);
 - ``POST /v1/jobs``: progress events for a long job, then a ``done`` event;
 - ``GET /v1/logs``: a log tail.
 """
@@ -51,6 +53,7 @@ class _Handler(BaseHTTPRequestHandler):
         query = {k: v[-1] for k, v in parse_qs(url.query).items()}
         routes = {
             ("POST", "/v1/chat/completions"): self._chat,
+            ("POST", "/v1/messages"): self._messages,
             ("GET", "/v1/feed"): self._feed,
             ("POST", "/v1/jobs"): self._job,
             ("GET", "/v1/logs"): self._logs,
@@ -105,6 +108,30 @@ class _Handler(BaseHTTPRequestHandler):
             self._send(b"data: " + json.dumps(chunk).encode() + b"\n\n")
             time.sleep(TOKEN_DELAY)
         self._send(b"data: [DONE]\n\n")
+        self._end()
+
+    def _messages(self, body: bytes, query: dict[str, str]) -> None:
+        try:
+            prompt = str(json.loads(body or b"{}")["messages"][-1]["content"])
+        except (ValueError, KeyError, IndexError, TypeError):
+            self._plain(400, b'{"error": "expected {\\"messages\\": [{\\"content\\": ...}]}"}')
+            return
+        self._start()
+
+        def named(event: str, data: dict[str, Any]) -> None:
+            self._send(b"event: %s\ndata: %s\n\n" % (event.encode(), json.dumps(data).encode()))
+
+        named("message_start", {"type": "message_start", "message": {"id": "msg_demo"}})
+        named("content_block_start", {"type": "content_block_start", "index": 0})
+        for word in _answer(prompt, long=False).split(" "):
+            delta = {"type": "text_delta", "text": word + " "}
+            named(
+                "content_block_delta", {"type": "content_block_delta", "index": 0, "delta": delta}
+            )
+            time.sleep(TOKEN_DELAY)
+        self._send(b'event: ping\ndata: {"type": "ping"}\n\n')
+        named("content_block_stop", {"type": "content_block_stop", "index": 0})
+        named("message_stop", {"type": "message_stop"})
         self._end()
 
     def _feed(self, body: bytes, query: dict[str, str]) -> None:
@@ -230,6 +257,8 @@ def _serve(port: int) -> int:
         f"  sse-post {url}/v1/chat/completions --json "
         """'{"messages": [{"role": "user", "content": "Hello"}]}' \\\n"""
         "      --extract choices.0.delta.content\n"
+        f"  sse-post {url}/v1/messages --json "
+        """'{"messages": [{"role": "user", "content": "Hi"}]}'\n"""
         f"  sse-post {url}/v1/feed\n"
         f"  sse-post {url}/v1/jobs -X POST --format data\n"
         f"  sse-post {url}/v1/logs --max-events 20\n"

@@ -20,6 +20,7 @@ __all__ = [
     "content_type",
     "decode_excerpt",
     "is_transport_error",
+    "request_unsent",
     "socket_of",
     "timeout_argument",
 ]
@@ -38,6 +39,14 @@ def is_transport_error(exc: BaseException) -> bool:
         return True
     httpx2 = sys.modules.get("httpx2")  # only if the caller has imported it
     return httpx2 is not None and isinstance(exc, httpx2.TransportError)
+
+
+def request_unsent(exc: BaseException) -> bool:
+    """Whether a failed send certainly did not reach the server: no connection was made
+    (or none was free in the pool). Anything later may have delivered the request."""
+    return type(exc).__name__ in ("ConnectError", "ConnectTimeout", "PoolTimeout") and (
+        is_transport_error(exc)
+    )
 
 
 def is_client_default(value: object) -> bool:

@@ -154,6 +154,13 @@ class Raise:
 Action = Connect | Wait | Stop | Raise
 
 
+_NOT_REPEATED = (
+    "the stream was interrupted, and the request was not repeated: it may have had effects, "
+    "and the stream sent no event ID to resume from (pass "
+    "reconnect=ReconnectPolicy(replay_non_idempotent=True) if it is safe to repeat)"
+)
+
+
 class ReconnectSession:
     """The reconnection state of one event source.
 
@@ -218,15 +225,22 @@ class ReconnectSession:
             self._delivered = True
             self.failures = 0
 
-    def connect_failed(self, error: BaseException, *, retry_after: float | None = None) -> Action:
+    def connect_failed(
+        self, error: BaseException, *, retry_after: float | None = None, maybe_sent: bool = False
+    ) -> Action:
         """Connecting failed (``error``), or a retryable status came back.
 
         ``retry_after`` is the server's ``Retry-After`` in seconds, if any (see
-        :func:`parse_retry_after`). With reconnection off, ``error`` itself is raised.
+        :func:`parse_retry_after`). ``maybe_sent`` says the request may have reached the
+        server (a timeout or a drop while waiting for the response headers, say): then
+        a request that is not safe to repeat is not repeated, as after a drop. With
+        reconnection off, ``error`` itself is raised.
         """
         self.failures += 1
         if self.policy is None:
             return Raise(error)
+        if maybe_sent and not self._may_replay():
+            return self._lost(error, _NOT_REPEATED)
         return self._retry(error, retry_after)
 
     def disconnected(
@@ -249,14 +263,15 @@ class ReconnectSession:
             return self._retry(error, None)
         if self.policy is None:
             return self._lost(error, "the stream was interrupted, and reconnect=False")
-        if not (self._safe or self.last_event_id or self.policy.replay_non_idempotent):
-            return self._lost(
-                error,
-                "the stream was interrupted, and the request was not repeated: it may have "
-                "had effects, and the stream sent no event ID to resume from (pass "
-                "reconnect=ReconnectPolicy(replay_non_idempotent=True) if it is safe to repeat)",
-            )
+        if not self._may_replay():
+            return self._lost(error, _NOT_REPEATED)
         return self._retry(error, None)
+
+    def _may_replay(self) -> bool:
+        policy = self.policy
+        return (
+            self._safe or bool(self.last_event_id) or bool(policy and policy.replay_non_idempotent)
+        )
 
     def _retry(self, error: BaseException | None, retry_after: float | None) -> Action:
         assert self.policy is not None

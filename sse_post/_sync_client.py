@@ -28,6 +28,7 @@ from ._httpx import (
     decode_excerpt,
     is_client_default,
     is_transport_error,
+    request_unsent,
     socket_from_stream,
     socket_of,
     timeout_argument,
@@ -263,7 +264,7 @@ class EventSource(SourceCore):
                     if not is_transport_error(exc):
                         self._finish()
                         raise
-                    action = self._session.connect_failed(exc)
+                    action = self._session.connect_failed(exc, maybe_sent=not request_unsent(exc))
                     continue
                 if response is None:
                     return

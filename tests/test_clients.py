@@ -320,6 +320,23 @@ class TestReconnection:
         assert "one-shot iterator" in str(out.error)
         assert server.requests_to(url)[0].body == b"once"
 
+    @pytest.mark.parametrize("method", ["GET", "POST"])
+    def test_drop_before_response_headers_replays_only_safe_methods(self, run, server, method):
+        def script(h):
+            if len(server.requests_to(url)) == 1:
+                h.drop()  # the request arrived; no response at all
+            else:
+                h.respond(204)
+
+        url = server.route(script)
+        out = run(url, method=method, reconnect=FAST)
+        if method == "GET":
+            assert out.error is None
+            assert len(server.requests_to(url)) == 2
+        else:
+            assert type(out.error) is sse_post.ConnectionLostError
+            assert len(server.requests_to(url)) == 1
+
     def test_drops_exhaust_policy(self, run, server):
         def script(h):
             h.start()

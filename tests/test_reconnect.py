@@ -207,3 +207,29 @@ def test_parse_retry_after(value, seconds):
 def test_policy_validation(kwargs, message):
     with pytest.raises(ValueError, match=message):
         ReconnectPolicy(**kwargs)
+
+
+@pytest.mark.parametrize(
+    ("method", "maybe_sent", "last_id", "replay", "expected"),
+    [
+        ("POST", False, "", False, Wait),  # never connected: nothing reached the server
+        ("POST", True, "", False, ConnectionLostError),  # e.g. a timeout waiting for headers
+        ("POST", True, "4", False, Wait),  # resumable
+        ("POST", True, "", True, Wait),  # the caller opted in
+        ("GET", True, "", False, Wait),
+    ],
+)
+def test_connect_failure_after_the_request_may_have_been_sent(
+    method, maybe_sent, last_id, replay, expected
+):
+    s = session(
+        method=method,
+        policy=ReconnectPolicy(jitter=0, replay_non_idempotent=replay),
+        last_event_id=last_id,
+    )
+    action = s.connect_failed(DROP, maybe_sent=maybe_sent)
+    if expected is ConnectionLostError:
+        assert isinstance(action, Raise)
+        assert type(action.error) is ConnectionLostError
+    else:
+        assert isinstance(action, expected)

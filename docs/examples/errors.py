@@ -1,0 +1,29 @@
+"""Errors that say what the server answered, and timeouts."""
+
+import os
+
+import httpx
+
+from sse_post import ConnectionLostError, EventSource, ResponseError, SSEError
+
+BASE = os.environ.get("SSE_POST_DEMO_URL", "http://127.0.0.1:8000")
+
+try:
+    with EventSource(f"{BASE}/v1/no-such-thing", method="POST", json={}) as source:
+        for event in source:
+            pass
+except ResponseError as exc:
+    print(exc)  # expected 200 text/event-stream, got 404 application/json: {"error": ...}
+    print(exc.status_code, exc.content_type, exc.body)
+
+# Timeouts: httpx's connect/read/write/pool timeouts, and idle_timeout for a stream that
+# only sends keep-alives. A read timeout on a POST without event IDs cannot be resumed.
+try:
+    timeout = httpx.Timeout(5.0, read=0.001)
+    with EventSource(f"{BASE}/v1/jobs", method="POST", json={}, timeout=timeout) as source:
+        for event in source:
+            pass
+except ConnectionLostError as exc:
+    print(type(exc.__cause__).__name__, "->", type(exc).__name__)
+except SSEError as exc:  # every error about what the server sent is an SSEError
+    print("other:", exc)
