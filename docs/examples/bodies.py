@@ -15,7 +15,10 @@ def last_event(**body: object) -> str:
 
 
 print("json:", last_event(json={"job": "report"}))
-print("bytes:", last_event(content=b'{"job": "report"}', headers={"Content-Type": "application/json"}))
+print(
+    "bytes:",
+    last_event(content=b'{"job": "report"}', headers={"Content-Type": "application/json"}),
+)
 print("form:", last_event(data={"job": "report"}))
 
 

@@ -10,7 +10,7 @@ BASE = os.environ.get("SSE_POST_DEMO_URL", "http://127.0.0.1:8000")
 
 try:
     with EventSource(f"{BASE}/v1/no-such-thing", method="POST", json={}) as source:
-        for event in source:
+        for _ in source:
             pass
 except ResponseError as exc:
     print(exc)  # expected 200 text/event-stream, got 404 application/json: {"error": ...}
@@ -21,7 +21,7 @@ except ResponseError as exc:
 try:
     timeout = httpx.Timeout(5.0, read=0.001)
     with EventSource(f"{BASE}/v1/jobs", method="POST", json={}, timeout=timeout) as source:
-        for event in source:
+        for _ in source:
             pass
 except ConnectionLostError as exc:
     print(type(exc.__cause__).__name__, "->", type(exc).__name__)

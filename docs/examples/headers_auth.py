@@ -11,7 +11,9 @@ body = {"messages": [{"role": "user", "content": "Hi"}]}
 
 # Headers given to the source; the dict is copied, never modified.
 headers = {"Authorization": "Bearer sk-demo", "OpenAI-Organization": "org-demo"}
-with EventSource(f"{BASE}/v1/chat/completions", method="POST", json=body, headers=headers) as source:
+with EventSource(
+    f"{BASE}/v1/chat/completions", method="POST", json=body, headers=headers
+) as source:
     print("with headers:", source.ready_state.name, sum(1 for _ in source), "events")
 assert headers == {"Authorization": "Bearer sk-demo", "OpenAI-Organization": "org-demo"}
 

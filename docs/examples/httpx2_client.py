@@ -11,8 +11,12 @@ BASE = os.environ.get("SSE_POST_DEMO_URL", "http://127.0.0.1:8000")
 BODY = {"messages": [{"role": "user", "content": "Hi"}]}
 
 with httpx2.Client() as client:
-    with EventSource(f"{BASE}/v1/chat/completions", method="POST", json=BODY, client=client) as source:
-        print("sync:", sum(1 for _ in source), "events over", type(client).__module__.split(".")[0])
+    with EventSource(
+        f"{BASE}/v1/chat/completions", method="POST", json=BODY, client=client
+    ) as source:
+        print(
+            "sync:", sum(1 for _ in source), "events over", type(client).__module__.split(".")[0]
+        )
 
 
 async def main() -> None:

@@ -10,7 +10,9 @@ BASE = os.environ.get("SSE_POST_DEMO_URL", "http://127.0.0.1:8000")
 controller = AbortController()
 body = {"messages": [{"role": "user", "content": "Tell me something long"}]}
 tokens = []
-with EventSource(f"{BASE}/v1/chat/completions", method="POST", json=body, signal=controller.signal) as source:
+with EventSource(
+    f"{BASE}/v1/chat/completions", method="POST", json=body, signal=controller.signal
+) as source:
     for event in source:
         tokens.append(event.json()["choices"][0]["delta"]["content"])
         if len(tokens) == 5:

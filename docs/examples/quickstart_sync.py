@@ -4,7 +4,9 @@ import os
 
 from sse_post import EventSource
 
-BASE = os.environ.get("SSE_POST_DEMO_URL", "http://127.0.0.1:8000")  # sse-post demo --serve --port 8000
+BASE = os.environ.get(
+    "SSE_POST_DEMO_URL", "http://127.0.0.1:8000"
+)  # sse-post demo --serve --port 8000
 
 with EventSource(
     f"{BASE}/v1/chat/completions",
