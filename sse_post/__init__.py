@@ -1,9 +1,9 @@
 """sse_post: Server-Sent Events over any HTTP method.
 
-- :class:`EventSource` and :class:`AsyncEventSource`: clients on httpx that send any
-  method, headers and body, yield :class:`ServerSentEvent`\\ s, reconnect safely and stop
-  at once when aborted through an :class:`AbortController`.
-- :class:`SSEParser`, :func:`parse`, :func:`aparse`: the spec-exact, sans-I/O parser
+- `EventSource` and `AsyncEventSource`: clients on httpx that send any
+  method, headers and body, yield `ServerSentEvent` objects, reconnect safely and stop
+  at once when aborted through an `AbortController`.
+- `SSEParser`, `parse`, `aparse`: the spec-exact, sans-I/O parser
   underneath, for any byte source.
 """
 

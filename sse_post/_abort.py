@@ -18,7 +18,7 @@ __all__ = ["AbortController", "AbortSignal"]
 
 
 class AbortSignal:
-    """The read-only side of an :class:`AbortController`; pass it as ``signal=``.
+    """The read-only side of an `AbortController`; pass it as ``signal=``.
 
     Sources that use it stop as soon as it is aborted: an iteration ends quietly, as
     after ``EventSource.close()``; a source not yet started sends no request at all.
@@ -34,12 +34,12 @@ class AbortSignal:
 
     @property
     def aborted(self) -> bool:
-        """Whether :meth:`AbortController.abort` has been called."""
+        """Whether `AbortController.abort` has been called."""
         return self._aborted
 
     @property
     def reason(self) -> object:
-        """The ``reason`` given to :meth:`AbortController.abort`, or ``None``."""
+        """The ``reason`` given to `AbortController.abort`, or ``None``."""
         return self._reason
 
     def _subscribe(self, callback: Callable[[], None]) -> Callable[[], None]:
@@ -63,7 +63,7 @@ class AbortSignal:
 
 
 class AbortController:
-    """Aborts every source that was given its :attr:`signal`.
+    """Aborts every source that was given its `signal`.
 
     Example::
 

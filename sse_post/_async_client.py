@@ -49,9 +49,9 @@ _CLEANUP_TIMEOUT = 5.0  # seconds a shielded close may take before it is given u
 class AsyncEventSource(SourceCore):
     """Server-sent events from a request with any method, as an async iterator.
 
-    The arguments, attributes and errors are those of :class:`EventSource`, with an
+    The arguments, attributes and errors are those of `EventSource`, with an
     ``httpx.AsyncClient`` (or httpx2's) as ``client``. Use it as an async context
-    manager, or call :meth:`aclose`, to release the connection.
+    manager, or call `aclose`, to release the connection.
 
     Cancelling the task that iterates (a cancel scope, ``task.cancel()``) propagates as
     usual, is never retried, and closes the connection.
@@ -143,7 +143,7 @@ class AsyncEventSource(SourceCore):
         Safe to call from another task, at any moment, and more than once; the loop in
         the other task ends at once. From another thread (with its own event loop) it
         only stops the source, whose own loop then closes the connection; an
-        :class:`AbortController` does the same without needing a loop.
+        `AbortController` does the same without needing a loop.
         """
         self._interrupt()
         if self._loop_thread not in (None, threading.get_ident()):

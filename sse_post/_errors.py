@@ -1,6 +1,6 @@
 """Exceptions raised by sse_post.
 
-The peer's faults are reported with subclasses of :class:`SSEError`; misuse of the API
+The peer's faults are reported with subclasses of `SSEError`; misuse of the API
 raises the built-in ``TypeError``, ``ValueError`` or ``RuntimeError``::
 
     SSEError                 base class, never raised itself
@@ -79,7 +79,7 @@ class ResponseError(SSEError):
 
     Raised at once, without reconnecting, for any status but 204 (which ends the
     iteration quietly) and the retryable 429, 502, 503 and 504 (which become the cause
-    of a :class:`ReconnectError` once the reconnect policy gives up).
+    of a `ReconnectError` once the reconnect policy gives up).
 
     Attributes:
         status_code: the HTTP status.
@@ -123,12 +123,12 @@ class ConnectionLostError(SSEError):
 class ReconnectError(ConnectionLostError):
     """Reconnection was tried ``attempts`` times in a row and the policy gave up.
 
-    The last failure (a transport error, a :class:`ResponseError` for 503, an
-    :class:`IdleTimeoutError`) is the ``__cause__``.
+    The last failure (a transport error, a `ResponseError` for 503, an
+    `IdleTimeoutError`) is the ``__cause__``.
 
     Attributes:
         attempts: consecutive failed attempts, the first connection included.
-        last_event_id: as for :class:`ConnectionLostError`.
+        last_event_id: as for `ConnectionLostError`.
     """
 
     def __init__(self, message: str, *, last_event_id: str, attempts: int) -> None:
@@ -140,7 +140,7 @@ class IdleTimeoutError(SSEError, TimeoutError):
     """No event was dispatched for ``idle_timeout`` seconds (comments do not count).
 
     The connection is then treated as dropped; this error is the ``__cause__`` of the
-    :class:`ConnectionLostError` or :class:`ReconnectError` raised if the stream is not
+    `ConnectionLostError` or `ReconnectError` raised if the stream is not
     resumed.
 
     Attributes:

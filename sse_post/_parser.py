@@ -32,14 +32,14 @@ class SSEParser:
     """Incremental parser for a ``text/event-stream`` body.
 
     Feed it the body's bytes as they arrive, split anywhere; it returns the events that
-    each feed completes. Call :meth:`close` at the end of the stream.
+    each feed completes. Call `close` at the end of the stream.
 
     Args:
         last_event_id: seed for the last event ID, when resuming a stream after a
             reconnect. It is carried by events until the stream sends an ``id:``.
         max_event_size: bound in bytes on a line not yet ended and on the UTF-8 size of
-            one event's data; ``None`` for no bound. Past it :meth:`feed` raises
-            :class:`EventTooLargeError`.
+            one event's data; ``None`` for no bound. Past it `feed` raises
+            `EventTooLargeError`.
 
     Raises:
         ValueError: ``last_event_id`` holds NUL, CR or LF (no stream could send such an
@@ -120,7 +120,7 @@ class SSEParser:
                 ``max_event_size``. Events completed before that were returned by this
                 or an earlier call (if this call completed some, it returns them and the
                 next call raises); after it the parser raises this error again.
-            RuntimeError: :meth:`close` was called already.
+            RuntimeError: `close` was called already.
         """
         if self._irregular:
             data = self._prelude(data)
@@ -191,7 +191,7 @@ class SSEParser:
         driver's last step reads like its others.
 
         Raises:
-            EventTooLargeError: a :meth:`feed` crossed the size limit and returned the
+            EventTooLargeError: a `feed` crossed the size limit and returned the
                 events completed before it; the error is raised here so that it is not lost.
         """
         if self._closed:
@@ -398,10 +398,10 @@ def parse(
     """Parse an event stream from any iterable of byte chunks.
 
     Works with ``requests``' ``iter_content()``, urllib3's ``stream()``, a file opened in
-    binary mode, or a list of bytes. Options are those of :class:`SSEParser`.
+    binary mode, or a list of bytes. Options are those of `SSEParser`.
 
     Raises:
-        EventTooLargeError: as :meth:`SSEParser.feed`.
+        EventTooLargeError: as `SSEParser.feed`.
     """
     parser = SSEParser(last_event_id=last_event_id, max_event_size=max_event_size)
     for chunk in chunks:
@@ -416,10 +416,10 @@ async def aparse(
     max_event_size: int | None = DEFAULT_MAX_EVENT_SIZE,
 ) -> AsyncIterator[ServerSentEvent]:
     """Parse an event stream from any async iterable of byte chunks (aiohttp's
-    ``response.content.iter_any()``, httpx's ``aiter_bytes()``...). See :func:`parse`.
+    ``response.content.iter_any()``, httpx's ``aiter_bytes()``...). See `parse`.
 
     Raises:
-        EventTooLargeError: as :meth:`SSEParser.feed`.
+        EventTooLargeError: as `SSEParser.feed`.
     """
     parser = SSEParser(last_event_id=last_event_id, max_event_size=max_event_size)
     async for chunk in chunks:

@@ -1,8 +1,8 @@
 """Reconnection, decided without I/O or clocks: outcomes in, actions out.
 
 The clients report what happened (``response_received``, ``event``, ``connect_failed``,
-``disconnected``) and do what the returned action says (:class:`Connect`,
-:class:`Wait`, :class:`Stop`, :class:`Raise`). The rules are the browser EventSource's
+``disconnected``) and do what the returned action says (`Connect`,
+`Wait`, `Stop`, `Raise`). The rules are the browser EventSource's
 (HTML, "Processing model", 9.2.3), made safe for requests that are not GET:
 
 - a 200 with ``text/event-stream`` opens the stream; 204 ends it quietly;
@@ -59,7 +59,7 @@ class ReconnectPolicy:
 
     Attributes:
         max_attempts: consecutive failed attempts (the first connection included) before
-            giving up with :class:`ReconnectError`; ``None`` for no limit. A connection
+            giving up with `ReconnectError`; ``None`` for no limit. A connection
             that delivers an event resets the count.
         initial_delay: seconds to wait when the server has not sent ``retry:``.
         max_delay: upper bound in seconds on any wait, the server's ``retry:`` and
@@ -231,7 +231,7 @@ class ReconnectSession:
         """Connecting failed (``error``), or a retryable status came back.
 
         ``retry_after`` is the server's ``Retry-After`` in seconds, if any (see
-        :func:`parse_retry_after`). ``maybe_sent`` says the request may have reached the
+        `parse_retry_after`). ``maybe_sent`` says the request may have reached the
         server (a timeout or a drop while waiting for the response headers, say): then
         a request that is not safe to repeat is not repeated, as after a drop. With
         reconnection off, ``error`` itself is raised.

@@ -52,8 +52,8 @@ __all__ = ["EventSource"]
 class EventSource(SourceCore):
     """Server-sent events from a request with any method, as a blocking iterator.
 
-    Iterate it for :class:`ServerSentEvent`\\ s; use it as a context manager, or call
-    :meth:`close`, to release the connection. Breaking out of a ``for`` loop closes it.
+    Iterate it for `ServerSentEvent` objects; use it as a context manager, or call
+    `close`, to release the connection. Breaking out of a ``for`` loop closes it.
 
     Args:
         url: the URL to request.
@@ -66,19 +66,19 @@ class EventSource(SourceCore):
         data: form fields.
         content: a body: bytes, str, an iterable of bytes, or a zero-argument callable
             returning one, called again on each reconnect. A one-shot iterator is sent
-            once; a reconnect that would need it raises :class:`ConnectionLostError`.
+            once; a reconnect that would need it raises `ConnectionLostError`.
         client: an ``httpx.Client`` (or an httpx2 one) to send with; it is not closed.
             Without one, a client is made (following redirects, reads timing out after
             300 s) and closed with the source.
         timeout: ``httpx.Timeout`` or seconds for each request; by default the client's.
-        signal: an :class:`AbortSignal`; aborting it ends the iteration quietly.
+        signal: an `AbortSignal`; aborting it ends the iteration quietly.
         last_event_id: resume from this event ID: sent as ``Last-Event-ID`` from the
             first request on.
         max_event_size: bound in bytes on one line or one event's data (see
-            :class:`SSEParser`); ``None`` for none.
+            `SSEParser`); ``None`` for none.
         idle_timeout: seconds without an event (comments and keep-alives do not count)
             after which the connection counts as dropped; ``None`` to wait forever.
-        reconnect: a :class:`ReconnectPolicy`, ``True`` for the default one, or
+        reconnect: a `ReconnectPolicy`, ``True`` for the default one, or
             ``False`` never to reconnect.
         on_open: called with the response each time a stream opens (status, headers,
             final URL), from the iterating thread, before its first event.

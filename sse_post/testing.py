@@ -1,7 +1,7 @@
 """Helpers for testing code that consumes server-sent events.
 
-- :func:`format_event` writes one event in the wire format;
-- :func:`sse_response` makes a streaming ``httpx.Response`` from events, for
+- `format_event` writes one event in the wire format;
+- `sse_response` makes a streaming ``httpx.Response`` from events, for
   ``httpx.MockTransport`` handlers and respx routes, sync and async alike, with options
   for the chunk size, a delay between chunks, a drop mid-stream, the status and headers.
 
@@ -82,7 +82,7 @@ def sse_response(
     """A streaming ``httpx.Response`` whose body is ``events`` in the wire format.
 
     Args:
-        events: each a mapping of :func:`format_event` arguments, or raw bytes / str
+        events: each a mapping of `format_event` arguments, or raw bytes / str
             sent as they are.
         status_code: the status; ``Content-Type: text/event-stream`` is set unless
             ``headers`` gives one.

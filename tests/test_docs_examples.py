@@ -1,0 +1,101 @@
+"""Every example in docs/examples runs, against the demo server, and prints what the
+docs say it prints."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from sse_post._demo import DemoServer
+
+EXAMPLES = Path(__file__).resolve().parent.parent / "docs" / "examples"
+ANSWER = 'You asked: "Hi". This answer is streamed token by token'
+
+EXPECTED: dict[str, list[str]] = {
+    "quickstart_sync.py": ['You asked: "Hello"'],
+    "quickstart_async.py": ['You asked: "Hello"'],
+    "quickstart_abort.py": ["stopped after 5 tokens: user pressed Stop", "ready_state: CLOSED"],
+    "bodies.py": ["json: done", "bytes: done", "form: done", "factory: done"],
+    "headers_auth.py": ["with headers: CONNECTING", "with a client:"],
+    "events_json.py": [
+        "notification 1 notification 1",
+        "notification 2 notification 2",
+        "not JSON: [DONE]",
+    ],
+    "abort_tasks.py": [
+        "task abort after 1 events",
+        "thread abort: from a thread",
+        "cancel scope: done",
+    ],
+    "reconnection.py": [
+        "3: notification 3",
+        "reconnecting in",
+        "Last-Event-ID: 3",
+        "6: notification 6",
+        "204",
+    ],
+    "errors.py": [
+        "expected 200 text/event-stream, got 404 application/json",
+        "ReadTimeout -> ConnectionLostError",
+    ],
+    "trio_example.py": ["17 33 50 67 83 100"],
+    "httpx2_client.py": ["sync:", "over httpx2", "async:"],
+    "parser_requests.py": [ANSWER],
+    "parser_urllib3.py": ["1 notification 1", "3 notification 3", "resume from: 3 after 200 ms"],
+    "parser_file.py": ["a one", "message two", "async"],
+    "testing_app.py": ["all assertions hold"],
+    "recipe_chat.py": ['You asked: "What is SSE?"', "[finished]", "[stopped by the user]"],
+    "recipe_anthropic.py": [ANSWER],
+    "recipe_progress.py": ["100% writing report", "report ready: /reports/42"],
+    "recipe_log_tail.py": [
+        "warning: WARN worker-1 handled request 7",
+        "100 lines kept",
+        "request 250",
+    ],
+    "recipe_notifications.py": [
+        "starting from Last-Event-ID (none)",
+        "notification 2: notification 2",
+        "starting from Last-Event-ID 2",
+        "notification 6: notification 6",
+    ],
+    "recipe_fastapi_relay.py": ['You asked: "relay me"'],
+    "migrate_httpx_sse_before.py": [ANSWER],
+    "migrate_httpx_sse_after.py": [ANSWER],
+    "migrate_sseclient_before.py": [ANSWER],
+    "migrate_sseclient_after.py": [ANSWER],
+    "migrate_requests_sse_before.py": ["1 notification 1", "3 notification 3"],
+    "migrate_requests_sse_after.py": ["1 notification 1", "3 notification 3"],
+    "migrate_openai_before.py": [ANSWER],
+    "migrate_openai_after.py": [ANSWER],
+}
+
+
+@pytest.fixture(scope="module")
+def demo() -> Iterator[DemoServer]:
+    with DemoServer() as server:
+        yield server
+
+
+def test_every_example_is_checked():
+    assert sorted(p.name for p in EXAMPLES.glob("*.py")) == sorted(EXPECTED)
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED))
+def test_example_runs(name, demo, tmp_path):
+    env = {**os.environ, "SSE_POST_DEMO_URL": demo.url, "NOTIFY_STATE": str(tmp_path / "state")}
+    result = subprocess.run(
+        [sys.executable, str(EXAMPLES / name)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=env,
+        cwd=tmp_path,
+    )
+    assert result.returncode == 0, result.stderr
+    for expected in EXPECTED[name]:
+        assert expected in result.stdout, f"{expected!r} not in:\n{result.stdout}"
