@@ -46,6 +46,7 @@ EXPECTED: dict[str, list[str]] = {
     "trio_example.py": ["17 33 50 67 83 100"],
     "httpx2_client.py": ["sync:", "over httpx2", "async:"],
     "parser_requests.py": [ANSWER],
+    "parser_aiohttp.py": [ANSWER],
     "parser_urllib3.py": ["1 notification 1", "3 notification 3", "resume from: 3 after 200 ms"],
     "parser_file.py": ["a one", "message two", "async"],
     "testing_app.py": ["all assertions hold"],
