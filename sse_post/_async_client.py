@@ -21,6 +21,7 @@ from ._errors import IdleTimeoutError, ResponseError
 from ._httpx import (
     DEFAULT_TIMEOUT,
     EXCERPT_SIZE,
+    body_is_encoded,
     content_type,
     decode_excerpt,
     is_client_default,
@@ -277,7 +278,9 @@ class AsyncEventSource(SourceCore):
     def _open(self, response: Any) -> None:
         self._response = response
         self._opened(response)
-        self._chunks = response.aiter_bytes()
+        self._chunks = (
+            response.aiter_bytes() if body_is_encoded(response) else response.aiter_raw()
+        )
         if self._idle_timeout is not None:
             self._idle_deadline = anyio.current_time() + self._idle_timeout
 

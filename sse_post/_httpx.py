@@ -17,6 +17,7 @@ if TYPE_CHECKING:
 __all__ = [
     "DEFAULT_TIMEOUT",
     "EXCERPT_SIZE",
+    "body_is_encoded",
     "content_type",
     "decode_excerpt",
     "is_transport_error",
@@ -65,6 +66,13 @@ def timeout_argument(timeout: Any) -> Any:
 def content_type(response: Any) -> str:
     """The response's ``Content-Type``, ``""`` if absent."""
     return str(response.headers.get("content-type", ""))
+
+
+def body_is_encoded(response: Any) -> bool:
+    """Whether the body has a Content-Encoding to undo (gzip, br...). Event streams
+    rarely do; reading the raw bytes then skips httpx's decoder layer per chunk."""
+    encoding = str(response.headers.get("content-encoding", "identity")).strip().lower()
+    return encoding not in ("", "identity")
 
 
 def socket_of(response: Any) -> socket.socket | None:

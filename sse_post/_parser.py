@@ -292,6 +292,15 @@ class SSEParser:
                     # single U+000A LINE FEED (LF) character to the data buffer."
                     data.append(line[6:])
                     continue
+                # The next commonest fields, written the usual way, skip partition().
+                if line[:7] == "event: ":
+                    event_type = line[7:]
+                    continue
+                if line[:4] == "id: ":
+                    value = line[4:]
+                    if "\0" not in value:
+                        id_buffer = value
+                    continue
                 # "Collect the characters on the line before the first U+003A COLON
                 # character (:), and let field be that string. Collect the characters
                 # on the line after the first U+003A COLON character (:), and let value

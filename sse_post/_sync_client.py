@@ -24,6 +24,7 @@ from ._errors import IdleTimeoutError, ResponseError
 from ._httpx import (
     DEFAULT_TIMEOUT,
     EXCERPT_SIZE,
+    body_is_encoded,
     content_type,
     decode_excerpt,
     is_client_default,
@@ -167,8 +168,13 @@ class EventSource(SourceCore):
         self.close()
 
     def __iter__(self) -> Iterator[ServerSentEvent]:
+        queue = self._queue
         try:
             while True:
+                # Events a chunk completed go straight out of the queue: the per-event
+                # cost of the loop is a generator resume and a popleft.
+                while queue and not self._closing:
+                    yield queue.popleft()
                 try:
                     event = self.__next__()
                 except StopIteration:
@@ -357,7 +363,7 @@ class EventSource(SourceCore):
             if self._closing:
                 _shutdown(self._socket)
         self._opened(response)
-        self._chunks = response.iter_bytes()
+        self._chunks = response.iter_bytes() if body_is_encoded(response) else response.iter_raw()
         if self._idle_timeout is not None:
             self._idle = _IdleWatch(self._idle_timeout, self._interrupt_read)
 
