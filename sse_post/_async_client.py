@@ -21,7 +21,7 @@ from ._errors import IdleTimeoutError, ResponseError
 from ._httpx import (
     DEFAULT_TIMEOUT,
     EXCERPT_SIZE,
-    body_is_encoded,
+    can_read_raw,
     content_type,
     decode_excerpt,
     is_client_default,
@@ -278,9 +278,7 @@ class AsyncEventSource(SourceCore):
     def _open(self, response: Any) -> None:
         self._response = response
         self._opened(response)
-        self._chunks = (
-            response.aiter_bytes() if body_is_encoded(response) else response.aiter_raw()
-        )
+        self._chunks = response.aiter_raw() if can_read_raw(response) else response.aiter_bytes()
         if self._idle_timeout is not None:
             self._idle_deadline = anyio.current_time() + self._idle_timeout
 

@@ -17,7 +17,7 @@ if TYPE_CHECKING:
 __all__ = [
     "DEFAULT_TIMEOUT",
     "EXCERPT_SIZE",
-    "body_is_encoded",
+    "can_read_raw",
     "content_type",
     "decode_excerpt",
     "is_transport_error",
@@ -68,11 +68,12 @@ def content_type(response: Any) -> str:
     return str(response.headers.get("content-type", ""))
 
 
-def body_is_encoded(response: Any) -> bool:
-    """Whether the body has a Content-Encoding to undo (gzip, br...). Event streams
-    rarely do; reading the raw bytes then skips httpx's decoder layer per chunk."""
+def can_read_raw(response: Any) -> bool:
+    """Whether the body can be read raw: it has no Content-Encoding to undo (event
+    streams rarely do) and it is still on the wire (a mock's may be in memory already).
+    Reading raw skips httpx's decoder layer for every chunk."""
     encoding = str(response.headers.get("content-encoding", "identity")).strip().lower()
-    return encoding not in ("", "identity")
+    return encoding in ("", "identity") and not response.is_stream_consumed
 
 
 def socket_of(response: Any) -> socket.socket | None:

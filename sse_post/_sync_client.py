@@ -24,7 +24,7 @@ from ._errors import IdleTimeoutError, ResponseError
 from ._httpx import (
     DEFAULT_TIMEOUT,
     EXCERPT_SIZE,
-    body_is_encoded,
+    can_read_raw,
     content_type,
     decode_excerpt,
     is_client_default,
@@ -363,7 +363,7 @@ class EventSource(SourceCore):
             if self._closing:
                 _shutdown(self._socket)
         self._opened(response)
-        self._chunks = response.iter_bytes() if body_is_encoded(response) else response.iter_raw()
+        self._chunks = response.iter_raw() if can_read_raw(response) else response.iter_bytes()
         if self._idle_timeout is not None:
             self._idle = _IdleWatch(self._idle_timeout, self._interrupt_read)
 

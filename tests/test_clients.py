@@ -112,6 +112,14 @@ class TestResponses:
         out = run(url, method="POST")
         assert out.events == [E(data="tr\u00e9s\nlent", id="7")]
 
+    def test_gzip_encoded_stream(self, run, server):
+        import gzip
+
+        body = gzip.compress(b"data: packed\n\ndata: twice\n\n")
+        url = server.route(stream(body[:10], body[10:], headers={"Content-Encoding": "gzip"}))
+        out = run(url, method="POST")
+        assert (out.data, out.error) == (["packed", "twice"], None)
+
     def test_close_delimited_stream(self, run, server):
         url = server.route(stream(b"data: a\n\n", b"data: b\n\n", chunked=False))
         out = run(url, method="POST")
