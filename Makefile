@@ -34,8 +34,11 @@ fuzz: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python -m pip install --quiet --group bench
-	$(BIN)/python benchmarks/bench_parser.py
-	$(BIN)/python benchmarks/abort_latency.py
+	$(BIN)/python benchmarks/bench_parser.py --rounds 3
+	$(BIN)/python benchmarks/bench_client.py --rounds 3
+	$(BIN)/python benchmarks/abort_latency.py --repeats 10
+	$(BIN)/python benchmarks/bench_memory.py
+	$(BIN)/python benchmarks/bench_misc.py
 
 clean:
 	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache

@@ -42,7 +42,12 @@ def large(n: int) -> bytes:
     return b"".join(b"data: " + blob + b"\n\n" for _ in range(n))
 
 
-WORKLOADS = {"tokens": tokens(100_000), "named": named(100_000), "large": large(200)}
+WORKLOADS = {
+    "tokens": tokens(100_000),
+    "named": named(100_000),
+    "large": large(200),
+    "feed": named(100),
+}
 
 
 async def stream(request: Request) -> Response:

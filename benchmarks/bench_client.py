@@ -35,7 +35,7 @@ from _util import e2e_server, median
 import sse_post
 
 WORKLOADS = ["tokens", "named", "large"]
-COUNTS = {name: body.count(b"\n\n") for name, body in _e2e_server.WORKLOADS.items()}
+COUNTS = {name: _e2e_server.WORKLOADS[name].count(b"\n\n") for name in WORKLOADS}
 
 
 def sync_contenders(client: httpx.Client, url: str) -> dict[str, Callable[[], int]]:

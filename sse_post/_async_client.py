@@ -24,6 +24,7 @@ from ._httpx import (
     can_read_raw,
     content_type,
     decode_excerpt,
+    ends_at_close,
     is_client_default,
     is_transport_error,
     request_unsent,
@@ -277,7 +278,7 @@ class AsyncEventSource(SourceCore):
 
     def _open(self, response: Any) -> None:
         self._response = response
-        self._opened(response)
+        self._opened(response, ends_at_close=ends_at_close(response))
         self._chunks = response.aiter_raw() if can_read_raw(response) else response.aiter_bytes()
         if self._idle_timeout is not None:
             self._idle_deadline = anyio.current_time() + self._idle_timeout

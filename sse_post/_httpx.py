@@ -20,6 +20,7 @@ __all__ = [
     "can_read_raw",
     "content_type",
     "decode_excerpt",
+    "ends_at_close",
     "is_transport_error",
     "request_unsent",
     "socket_of",
@@ -74,6 +75,17 @@ def can_read_raw(response: Any) -> bool:
     Reading raw skips httpx's decoder layer for every chunk."""
     encoding = str(response.headers.get("content-encoding", "identity")).strip().lower()
     return encoding in ("", "identity") and not response.is_stream_consumed
+
+
+def ends_at_close(response: Any) -> bool:
+    """Whether the body's end is only the connection's close (HTTP/1 with neither a
+    length nor chunking), so that a dropped connection looks like a normal end."""
+    headers = response.headers
+    return (
+        response.http_version in ("HTTP/1.1", "HTTP/1.0")
+        and "content-length" not in headers
+        and "chunked" not in str(headers.get("transfer-encoding", "")).lower()
+    )
 
 
 def socket_of(response: Any) -> socket.socket | None:

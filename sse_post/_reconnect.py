@@ -154,6 +154,10 @@ class Raise:
 Action = Connect | Wait | Stop | Raise
 
 
+# One shared generator: a Random instance holds 2.5 KB of state, too much per source
+# when a process runs thousands of streams.
+_JITTER = random.Random()
+
 _NOT_REPEATED = (
     "the stream was interrupted, and the request was not repeated: it may have had effects, "
     "and the stream sent no event ID to resume from (pass "
@@ -184,7 +188,7 @@ class ReconnectSession:
         self.policy = policy
         self._safe = method.upper() in SAFE_METHODS
         self._replayable = replayable
-        self._rng = rng or random.Random()
+        self._rng = rng or _JITTER
         self.last_event_id = last_event_id
         self.retry_ms: int | None = None  # the server's reconnection time
         self.failures = 0  # consecutive attempts that delivered no event

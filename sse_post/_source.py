@@ -83,6 +83,7 @@ class SourceCore:
         self._action: Action | None = None
         self._closing = False  # close() or abort() asked; the loop ends at its next step
         self._url = self._request.url
+        self._ends_at_close = False
 
     @property
     def ready_state(self) -> ReadyState:
@@ -111,8 +112,9 @@ class SourceCore:
             self._session.retry_ms = parser.retry
         return self._session.reconnection_time
 
-    def _opened(self, response: Any) -> None:
+    def _opened(self, response: Any, *, ends_at_close: bool) -> None:
         self._url = str(response.url)
+        self._ends_at_close = ends_at_close
         self._parser = SSEParser(
             last_event_id=self._session.last_event_id, max_event_size=self._max_event_size
         )
@@ -136,9 +138,10 @@ class SourceCore:
         assert parser is not None
         self._parser = None
         self._ready_state = ReadyState.CONNECTING
-        if error is None and parser.mid_event:
-            # A close-delimited body cut off with a clean FIN looks like its end; an
-            # event left half-way tells the two apart.
+        if error is None and self._ends_at_close and parser.mid_event:
+            # A body delimited by the connection's close, cut off with a clean FIN,
+            # looks like its end; an event left half-way tells the two apart. (A
+            # chunked or sized body that ends mid-event was ended on purpose.)
             error = ConnectionError("the stream ended in the middle of an event")
         self._action = self._session.disconnected(
             error, last_event_id=parser.last_event_id, retry_ms=parser.retry

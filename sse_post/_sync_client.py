@@ -27,6 +27,7 @@ from ._httpx import (
     can_read_raw,
     content_type,
     decode_excerpt,
+    ends_at_close,
     is_client_default,
     is_transport_error,
     request_unsent,
@@ -362,7 +363,7 @@ class EventSource(SourceCore):
             self._socket = socket_of(response)
             if self._closing:
                 _shutdown(self._socket)
-        self._opened(response)
+        self._opened(response, ends_at_close=ends_at_close(response))
         self._chunks = response.iter_raw() if can_read_raw(response) else response.iter_bytes()
         if self._idle_timeout is not None:
             self._idle = _IdleWatch(self._idle_timeout, self._interrupt_read)

@@ -437,3 +437,15 @@ class TestHooks:
         assert (out.data, out.error) == (["1"], None)
         assert opened == [(200, "scripted", url)] * 2
         assert waits == [(0.02, True)]
+
+
+class TestEndMidEvent:
+    @pytest.mark.parametrize("chunked", [True, False], ids=["chunked", "close-delimited"])
+    def test_post_ending_mid_event(self, run, server, chunked):
+        url = server.route(stream(b"data: 1\n\ndata: cut", chunked=chunked))
+        out = run(url, method="POST", reconnect=FAST)
+        assert out.data == ["1"]
+        if chunked:  # the server ended a chunked body on purpose: the stream just ends
+            assert out.error is None
+        else:  # a close-delimited body cut mid-event: a drop, which a POST cannot resume
+            assert type(out.error) is sse_post.ConnectionLostError
