@@ -21,7 +21,7 @@ EXPECTED: dict[str, list[str]] = {
     "quickstart_async.py": ['You asked: "Hello"'],
     "quickstart_abort.py": ["stopped after 5 tokens: user pressed Stop", "ready_state: CLOSED"],
     "bodies.py": ["json: done", "bytes: done", "form: done", "factory: done"],
-    "headers_auth.py": ["with headers: CONNECTING", "with a client:"],
+    "headers_auth.py": ["with headers: 33 events", "with a client: 33 events"],
     "events_json.py": [
         "notification 1 notification 1",
         "notification 2 notification 2",

@@ -14,7 +14,7 @@ headers = {"Authorization": "Bearer sk-demo", "OpenAI-Organization": "org-demo"}
 with EventSource(
     f"{BASE}/v1/chat/completions", method="POST", json=body, headers=headers
 ) as source:
-    print("with headers:", source.ready_state.name, sum(1 for _ in source), "events")
+    print("with headers:", sum(1 for _ in source), "events")
 assert headers == {"Authorization": "Bearer sk-demo", "OpenAI-Organization": "org-demo"}
 
 # Or a client of your own (base URL, auth, proxies, limits...), shared by many sources.
