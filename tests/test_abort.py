@@ -144,6 +144,25 @@ def test_abort_while_blocked_reading_a_silent_stream(mode, server):
     assert server.requests_to(url)[0].client_gone.wait(WAIT)
 
 
+def test_abort_with_an_idle_timeout_running(mode, server):
+    def script(h):
+        h.start()
+        h.send(b"data: first\n\n")
+        h.wait_client_gone()
+
+    url = server.route(script)
+    controller = AbortController()
+    threads_before = set(threading.enumerate())
+    loop = start_loop(mode, url, controller.signal, method="POST", idle_timeout=60)
+    assert loop.first.wait(WAIT)
+    aborted_at = time.monotonic()
+    controller.abort()
+    finish(loop, aborted_at)
+    for thread in set(threading.enumerate()) - threads_before:
+        thread.join(WAIT)  # the idle watch stops with the source, not after 60 s
+        assert not thread.is_alive(), thread.name
+
+
 def test_abort_during_reconnect_wait(mode, server):
     dropped = threading.Event()
 

@@ -1,0 +1,48 @@
+from __future__ import annotations
+
+import dataclasses
+import json
+
+import pytest
+
+from sse_post import EventDataError, ServerSentEvent, SSEError
+
+
+def test_defaults_and_keyword_construction():
+    event = ServerSentEvent(data="x")
+    assert (event.event, event.data, event.id, event.retry) == ("message", "x", "", None)
+    with pytest.raises(TypeError):
+        ServerSentEvent("x")  # type: ignore[misc]
+
+
+def test_immutable_equal_hashable_and_readable():
+    event = ServerSentEvent(event="add", data="1", id="7", retry=10)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        event.data = "2"  # type: ignore[misc]
+    assert event == ServerSentEvent(event="add", data="1", id="7", retry=10)
+    assert event != ServerSentEvent(event="add", data="1", id="8", retry=10)
+    assert len({event, ServerSentEvent(event="add", data="1", id="7", retry=10)}) == 1
+    assert repr(event) == "ServerSentEvent(event='add', data='1', id='7', retry=10)"
+
+
+def test_json():
+    assert ServerSentEvent(data='{"a": [1, 2]}').json() == {"a": [1, 2]}
+
+
+def test_json_error_shows_the_event():
+    event = ServerSentEvent(event="delta", data="[DONE]", id="9")
+    with pytest.raises(
+        EventDataError,
+        match=r"expected JSON in the data of event 'delta' \(id '9'\), got '\[DONE\]'",
+    ) as info:
+        event.json()
+    assert info.value.event is event
+    assert isinstance(info.value, ValueError)
+    assert isinstance(info.value, SSEError)
+    assert isinstance(info.value.__cause__, json.JSONDecodeError)
+
+
+def test_json_error_message_is_capped():
+    with pytest.raises(EventDataError) as info:
+        ServerSentEvent(data="x" * 10_000).json()
+    assert len(str(info.value)) < 400
