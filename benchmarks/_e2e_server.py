@@ -6,8 +6,8 @@ with a prebuilt workload in 16 KiB writes. Run by the benchmarks in a subprocess
 
 from __future__ import annotations
 
-import json
 import sys
+from pathlib import Path
 
 import uvicorn
 from starlette.applications import Starlette
@@ -15,38 +15,17 @@ from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import _workloads
+
 WRITE = 16 * 1024
 
 
-def tokens(n: int) -> bytes:
-    words = ["Hel", "lo", ",", " wor", "ld", "!", " How", " can", " I", " help", "?"]
-    parts = []
-    for i in range(n):
-        payload = {
-            "id": "chatcmpl-1",
-            "choices": [{"index": 0, "delta": {"content": words[i % 11]}}],
-        }
-        parts.append(b"data: " + json.dumps(payload, separators=(",", ":")).encode() + b"\n\n")
-    return b"".join(parts)
-
-
-def named(n: int) -> bytes:
-    return b"".join(
-        b'event: update\nid: %d\ndata: {"seq": %d, "status": "running"}\n\n' % (i, i)
-        for i in range(n)
-    )
-
-
-def large(n: int) -> bytes:
-    blob = json.dumps({"rows": ["x" * 60 for _ in range(1000)]})[: 64 * 1024 - 1].encode()
-    return b"".join(b"data: " + blob + b"\n\n" for _ in range(n))
-
-
 WORKLOADS = {
-    "tokens": tokens(100_000),
-    "named": named(100_000),
-    "large": large(200),
-    "feed": named(100),
+    "tokens": _workloads.tokens(100_000),
+    "named": _workloads.named(100_000),
+    "large": _workloads.large(200),
+    "feed": _workloads.named(100),
 }
 
 

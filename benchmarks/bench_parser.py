@@ -12,12 +12,12 @@ events, or the script stops.
 from __future__ import annotations
 
 import argparse
-import json
 import platform
 import statistics
 import sys
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -28,46 +28,19 @@ from openai._streaming import SSEDecoder
 
 import sse_post
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import _workloads
+
 Chunks = list[bytes]
 Normalised = list[tuple[str, str, str]]
 
 
-def _llm_tokens(n: int, eol: bytes = b"\n") -> bytes:
-    words = ["Hel", "lo", ",", " wor", "ld", "!", " How", " can", " I", " help", "?"]
-    parts = []
-    for i in range(n):
-        payload = {
-            "id": "chatcmpl-1",
-            "choices": [{"index": 0, "delta": {"content": words[i % 11]}}],
-        }
-        parts.append(b"data: " + json.dumps(payload, separators=(",", ":")).encode() + eol + eol)
-    parts.append(b"data: [DONE]" + eol + eol)
-    return b"".join(parts)
-
-
-def _named(n: int) -> bytes:
-    return b"".join(
-        b'event: update\nid: %d\ndata: {"seq": %d, "status": "running"}\n\n' % (i, i)
-        for i in range(n)
-    )
-
-
-def _large(n: int) -> bytes:
-    blob = json.dumps({"rows": ["x" * 60 for _ in range(1000)]})[: 64 * 1024 - 1].encode()
-    return b"".join(b"data: " + blob + b"\n\n" for _ in range(n))
-
-
-def _multiline(n: int) -> bytes:
-    block = b"".join(b"data: line %d of a log excerpt with some text\n" % j for j in range(20))
-    return (block + b"\n") * n
-
-
 WORKLOADS: dict[str, Callable[[int], bytes]] = {
-    "tokens": _llm_tokens,
-    "named+id": _named,
-    "64KiB events": _large,
-    "20-line events": _multiline,
-    "tokens CRLF": lambda n: _llm_tokens(n, b"\r\n"),
+    "tokens": lambda n: _workloads.tokens(n, done=True),
+    "named+id": _workloads.named,
+    "64KiB events": _workloads.large,
+    "20-line events": _workloads.multiline,
+    "tokens CRLF": lambda n: _workloads.tokens(n, b"\r\n", done=True),
 }
 SIZES = {
     "tokens": 20000,
