@@ -198,9 +198,13 @@ class ReconnectSession:
     @property
     def reconnection_time(self) -> float:
         """Seconds to wait after a drop: the server's ``retry:``, else the policy's."""
+        return self.reconnection_time_for(self.retry_ms)
+
+    def reconnection_time_for(self, retry_ms: int | None) -> float:
+        """The reconnection time if the server's latest ``retry:`` were ``retry_ms``."""
         policy = self.policy or ReconnectPolicy()
-        if self.retry_ms is not None:
-            return min(self.retry_ms / 1000, policy.max_delay)
+        if retry_ms is not None:
+            return min(retry_ms / 1000, policy.max_delay)
         return policy.initial_delay
 
     def start(self) -> Action:

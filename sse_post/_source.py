@@ -107,9 +107,11 @@ class SourceCore:
     def retry(self) -> float:
         """The reconnection time in seconds: the server's latest ``retry:``, else the
         reconnect policy's ``initial_delay`` (before backoff and jitter)."""
+        # While a stream is open, its parser holds the newest retry: (the session adopts
+        # it when the stream ends); a getter reads it without changing anything.
         parser = self._parser
         if parser is not None and parser.retry is not None:
-            self._session.retry_ms = parser.retry
+            return self._session.reconnection_time_for(parser.retry)
         return self._session.reconnection_time
 
     def _opened(self, response: Any, *, ends_at_close: bool) -> None:
