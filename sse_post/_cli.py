@@ -19,7 +19,6 @@ import httpx
 from . import __version__
 from ._abort import AbortController
 from ._errors import ConnectionLostError, EventTooLargeError, ResponseError, SSEError
-from ._reconnect import ReconnectPolicy
 from ._sync_client import EventSource
 
 if TYPE_CHECKING:
@@ -232,7 +231,7 @@ def _stream(args: argparse.Namespace, request: dict[str, Any]) -> int:
         signal=controller.signal,
         on_open=on_open,
         on_reconnect=on_reconnect,
-        reconnect=request.pop("reconnect", ReconnectPolicy()),
+        reconnect=request.pop("reconnect", True),
         **request,
     )
     code = EXIT_CODES["ok"]

@@ -9,7 +9,7 @@ attempt; a one-shot iterator is sent once and makes reconnection impossible.
 from __future__ import annotations
 
 from collections.abc import AsyncIterable, Callable, Iterable, Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, TypeAlias
 
 __all__ = ["Content", "HeaderTypes", "RequestSpec"]
@@ -41,7 +41,7 @@ class RequestSpec:
     data: Mapping[str, Any] | None = None
     content: Content | None = None
     last_event_id: str = ""
-    replayable: bool = field(default=True)
+    replayable: bool = True
 
     @classmethod
     def build(
