@@ -17,12 +17,15 @@ from ._errors import (
     EventDataError,
     EventTooLargeError,
     IdleTimeoutError,
+    IncompleteStreamError,
     ReconnectError,
     ResponseError,
+    ServerEventError,
     SSEError,
 )
 from ._events import ServerSentEvent
 from ._parser import DEFAULT_MAX_EVENT_SIZE, SSEParser, aparse, parse
+from ._protocol import ResumeState, StreamProtocol, StreamRequest
 from ._reconnect import ReadyState, ReconnectPolicy
 
 if TYPE_CHECKING:
@@ -41,13 +44,18 @@ __all__ = [
     "EventSource",
     "EventTooLargeError",
     "IdleTimeoutError",
+    "IncompleteStreamError",
     "ReadyState",
     "ReconnectError",
     "ReconnectPolicy",
     "ResponseError",
+    "ResumeState",
     "SSEError",
     "SSEParser",
+    "ServerEventError",
     "ServerSentEvent",
+    "StreamProtocol",
+    "StreamRequest",
     "__version__",
     "aparse",
     "parse",

@@ -6,7 +6,9 @@ raises the built-in ``TypeError``, ``ValueError`` or ``RuntimeError``::
     SSEError                 base class, never raised itself
       ResponseError          not a 200 text/event-stream, and not retried (.status_code ...)
       ConnectionLostError    the stream broke and was not resumed (.last_event_id)
+        IncompleteStreamError  it ended before the protocol's end event
         ReconnectError       reconnection was tried and gave up (.attempts)
+      ServerEventError       the server sent an error event (.event, .payload)
       IdleTimeoutError       no event within idle_timeout (also a TimeoutError)
       EventTooLargeError     a line or an event's data exceeded max_event_size (.limit)
       EventDataError         an event's data is not what .json() expected (.event)
@@ -29,9 +31,11 @@ __all__ = [
     "EventDataError",
     "EventTooLargeError",
     "IdleTimeoutError",
+    "IncompleteStreamError",
     "ReconnectError",
     "ResponseError",
     "SSEError",
+    "ServerEventError",
 ]
 
 
@@ -150,3 +154,32 @@ class IdleTimeoutError(SSEError, TimeoutError):
     def __init__(self, timeout: float) -> None:
         super().__init__(f"expected an event within {timeout:g} s (idle_timeout), got none")
         self.timeout = timeout
+
+
+class IncompleteStreamError(ConnectionLostError):
+    """The stream ended before its protocol's end event, and could not be resumed.
+
+    Raised only for a `StreamProtocol` with an ``end`` rule, after every event that came
+    was delivered: the answer is truncated, even if the connection closed cleanly.
+
+    Attributes:
+        last_event_id: as for `ConnectionLostError`.
+    """
+
+
+class ServerEventError(SSEError):
+    """The server reported a failure in an event (``event: error``, an ``"error"`` field).
+
+    Raised when the `StreamProtocol`'s ``error`` rule returns an exception for an event;
+    that exception is the ``__cause__``. Not retried.
+
+    Attributes:
+        event: the error event.
+        payload: its data decoded as JSON, or ``None`` if it is not JSON.
+    """
+
+    def __init__(self, event: ServerSentEvent, payload: object) -> None:
+        shown = event.data if len(event.data) <= 500 else event.data[:500] + "..."
+        super().__init__(f"the server sent an error event {event.event!r}: {shown}")
+        self.event = event
+        self.payload = payload
