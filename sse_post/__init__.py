@@ -14,11 +14,15 @@ from typing import TYPE_CHECKING, Any
 from ._abort import AbortController, AbortSignal
 from ._errors import (
     ConnectionLostError,
+    DeadlineExceededError,
     EventDataError,
     EventTooLargeError,
     IdleTimeoutError,
     IncompleteStreamError,
+    NetworkError,
+    NetworkTimeoutError,
     ReconnectError,
+    RedirectError,
     ResponseError,
     ServerEventError,
     SSEError,
@@ -27,6 +31,7 @@ from ._events import ServerSentEvent
 from ._parser import DEFAULT_MAX_EVENT_SIZE, SSEParser, aparse, parse
 from ._protocol import ResumeState, StreamProtocol, StreamRequest
 from ._reconnect import ReadyState, ReconnectPolicy
+from ._redirects import SECRET_MARKERS, RedirectPolicy
 
 if TYPE_CHECKING:
     from ._async_client import AsyncEventSource
@@ -36,18 +41,24 @@ __version__ = "0.1.0.dev0"
 
 __all__ = [
     "DEFAULT_MAX_EVENT_SIZE",
+    "SECRET_MARKERS",
     "AbortController",
     "AbortSignal",
     "AsyncEventSource",
     "ConnectionLostError",
+    "DeadlineExceededError",
     "EventDataError",
     "EventSource",
     "EventTooLargeError",
     "IdleTimeoutError",
     "IncompleteStreamError",
+    "NetworkError",
+    "NetworkTimeoutError",
     "ReadyState",
     "ReconnectError",
     "ReconnectPolicy",
+    "RedirectError",
+    "RedirectPolicy",
     "ResponseError",
     "ResumeState",
     "SSEError",

@@ -1,37 +1,27 @@
-"""``AsyncEventSource``: the async client, on ``httpx.AsyncClient`` (or httpx2's) and anyio,
-so it runs on asyncio and trio alike.
+"""``AsyncEventSource``: the async driver of the stream flow, on ``httpx.AsyncClient`` (or
+httpx2's) and anyio, so it runs on asyncio and trio alike.
 
-The twin of ``_sync_client``, in the same method order. Each step of the iteration runs
-in its own ``anyio.CancelScope``, which abort and ``aclose()`` cancel; no scope is held
-across the ``return`` of ``__anext__``. An abort from another thread is handed to the
-event loop's own thread-safe scheduling rather than touching the scope directly.
+The twin of ``_sync_client``, in the same method order; it performs what the flow asks
+and decides nothing. The task that iterates owns the response. Each call of
+``__anext__`` runs the flow inside its own ``anyio.CancelScope`` (never held across the
+return), which ``aclose()``, an abort, ``restart()``, the idle timeout and the deadline
+cancel; the cancelled operation becomes an ``Interrupted`` result for the flow. An
+interrupt from another thread reaches the event loop through its own public thread-safe
+call (``loop.call_soon_threadsafe``, ``TrioToken.run_sync_soon``).
 """
 
 from __future__ import annotations
 
 import threading
-import time
 from typing import TYPE_CHECKING, Any
 
 import anyio
 import anyio.lowlevel
 import httpx
 
-from ._errors import IdleTimeoutError, ResponseError
-from ._httpx import (
-    DEFAULT_TIMEOUT,
-    EXCERPT_SIZE,
-    can_read_raw,
-    content_type,
-    decode_excerpt,
-    ends_at_close,
-    is_client_default,
-    is_transport_error,
-    request_unsent,
-    timeout_argument,
-)
+from . import _httpx as adapter
+from ._flow import CLOSE, READ, Deliver, Interrupted
 from ._parser import DEFAULT_MAX_EVENT_SIZE
-from ._reconnect import Connect, Raise, ReadyState, Stop, Verdict, Wait, parse_retry_after
 from ._source import SourceCore
 
 if TYPE_CHECKING:
@@ -40,8 +30,10 @@ if TYPE_CHECKING:
 
     from ._abort import AbortSignal
     from ._events import ServerSentEvent
+    from ._protocol import StreamProtocol
     from ._reconnect import ReconnectPolicy
-    from ._request import Content, HeaderTypes
+    from ._redirects import RedirectPolicy
+    from ._request import Content, HeaderTypes, Outgoing
 
 __all__ = ["AsyncEventSource"]
 
@@ -53,7 +45,8 @@ class AsyncEventSource(SourceCore):
 
     The arguments, attributes and errors are those of `EventSource`, with an
     ``httpx.AsyncClient`` (or httpx2's) as ``client``. Use it as an async context
-    manager, or call `aclose`, to release the connection.
+    manager, or call `aclose`, to release the connection; breaking out of an
+    ``async for`` loop closes it too (as soon as the loop's iterator is collected).
 
     Cancelling the task that iterates (a cancel scope, ``task.cancel()``) propagates as
     usual, is never retried, and closes the connection.
@@ -64,21 +57,27 @@ class AsyncEventSource(SourceCore):
         url: str,
         *,
         method: str = "GET",
-        headers: HeaderTypes | None = None,
+        headers: HeaderTypes | Callable[[], HeaderTypes] | None = None,
         params: Any = None,
         json: Any = None,
         data: Mapping[str, Any] | None = None,
         content: Content | None = None,
         client: httpx.AsyncClient | None = None,
+        auth: Any = httpx.USE_CLIENT_DEFAULT,
         timeout: Any = httpx.USE_CLIENT_DEFAULT,
         signal: AbortSignal | None = None,
         last_event_id: str = "",
         max_event_size: int | None = DEFAULT_MAX_EVENT_SIZE,
         idle_timeout: float | None = None,
+        deadline: float | None = None,
         reconnect: ReconnectPolicy | bool = True,
+        protocol: StreamProtocol | None = None,
+        redirects: RedirectPolicy | None = None,
         on_open: Callable[[httpx.Response], None] | None = None,
         on_reconnect: Callable[[float, BaseException | None], None] | None = None,
+        on_comment: Callable[[str], None] | None = None,
     ) -> None:
+        adapter.check_url(str(url))
         super().__init__(
             url,
             method=method,
@@ -91,24 +90,33 @@ class AsyncEventSource(SourceCore):
             last_event_id=last_event_id,
             max_event_size=max_event_size,
             idle_timeout=idle_timeout,
+            deadline=deadline,
             reconnect=reconnect,
+            protocol=protocol,
+            redirects=redirects,
+            follow_redirects=client is None or adapter.follows_redirects(client),
             on_open=on_open,
             on_reconnect=on_reconnect,
+            on_comment=on_comment,
         )
         self._owns_client = client is None
-        self._client: Any = client or httpx.AsyncClient(
-            timeout=DEFAULT_TIMEOUT, follow_redirects=True
-        )
-        self._timeout = timeout
-        self._scope: anyio.CancelScope | None = None  # the running step's scope
-        self._token: anyio.lowlevel.EventLoopToken | None = None
-        self._loop_thread: int | None = None
-        self._busy = False  # a task is inside __anext__ and will clean up itself
+        self._client: Any = client or httpx.AsyncClient(**adapter.own_client_options())
+        self._auth, self._timeout = auth, timeout
+        self._lock = threading.RLock()  # abort() may come from any thread, or a signal
+        self._ops: Any = None
         self._response: Any = None
         self._chunks: AsyncIterator[bytes] | None = None
-        self._connecting_stream: Any = None  # httpcore's, while a connection is made
-        self._idle_deadline = 0.0
-        self._unsubscribe = signal._subscribe(self._interrupt) if signal is not None else None
+        self._connecting: Any = None  # httpcore's TCP stream while a connection is made
+        self._h2: Any = None
+        self._busy = False
+        self._scope: anyio.CancelScope | None = None
+        self._loop_thread: int | None = None
+        self._call_soon: Callable[[Callable[[], object]], object] | None = None
+        self._end_at: float | None = None
+        self._idle_at: float | None = None
+        self._closed = threading.Event()
+        self._done: anyio.Event | None = None  # set with _closed, for tasks of the loop
+        self._unsubscribe = signal._subscribe(self._abort) if signal is not None else None
 
     @property
     def response(self) -> httpx.Response | None:
@@ -127,236 +135,235 @@ class AsyncEventSource(SourceCore):
     ) -> None:
         await self.aclose()
 
-    def __aiter__(self) -> AsyncEventSource:
-        return self
+    def __aiter__(self) -> AsyncIterator[ServerSentEvent]:
+        return self._iterate()
+
+    async def _iterate(self) -> AsyncIterator[ServerSentEvent]:
+        try:
+            while True:
+                yield await self.__anext__()
+        except StopAsyncIteration:
+            return
+        finally:
+            await self.aclose()  # also when the loop breaks out
 
     async def __anext__(self) -> ServerSentEvent:
-        if self._queue and not self._closing:
-            return self._queue.popleft()
+        if self._busy:
+            raise RuntimeError("this AsyncEventSource is already being iterated elsewhere")
         self._busy = True
         try:
-            return await self._step()
+            if self._queue:
+                await anyio.lowlevel.checkpoint()  # every call is a checkpoint (trio)
+            else:
+                await anyio.lowlevel.checkpoint_if_cancelled()
+            while True:
+                if self._queue and self._reason != "stop":
+                    item = self._queue.popleft()
+                    if isinstance(item, str):
+                        assert self._on_comment is not None
+                        self._on_comment(item)
+                        continue
+                    return item  # type: ignore[no-any-return]
+                if not await self._advance():
+                    raise StopAsyncIteration
+        except BaseException:
+            self._interrupt("stop")
+            raise
         finally:
             self._busy = False
+            if self._reason == "stop":
+                await self._finish()
 
     async def aclose(self) -> None:
         """Stop: end the iteration quietly and close the connection.
 
-        Safe to call from another task, at any moment, and more than once; the loop in
-        the other task ends at once. From another thread (with its own event loop) it
-        only stops the source, whose own loop then closes the connection; an
-        `AbortController` does the same without needing a loop.
+        Safe to call from another task or thread, at any moment, and more than once;
+        it returns once the connection is closed (5 s at most if the iterating task is
+        stuck in the caller's code).
         """
-        self._interrupt()
-        if self._loop_thread not in (None, threading.get_ident()):
-            return  # another thread's loop: the source's own loop cleans up at its next step
+        self._interrupt("stop")
         if not self._busy:
             await self._finish()
+        elif threading.get_ident() == self._loop_thread:
+            assert self._done is not None
+            with anyio.move_on_after(_CLEANUP_TIMEOUT):
+                await self._done.wait()
+        else:
+            await anyio.to_thread.run_sync(self._closed.wait, _CLEANUP_TIMEOUT)
 
-    async def _step(self) -> ServerSentEvent:
-        if self._token is None:
-            self._token = anyio.lowlevel.current_token()
-            self._loop_thread = threading.get_ident()
+    def restart(self) -> None:
+        """Drop the current connection and reconnect at once, as after a drop, sending
+        ``Last-Event-ID``. An explicit restart may replay a POST. Any thread or task."""
+        self._interrupt("restart")
+
+    async def _advance(self) -> bool:
+        if self._ops is None:
+            self._start()
+        result: Any = None
         while True:
-            if self._queue and not self._closing:
-                return self._queue.popleft()
-            if self._closing or self._ready_state is ReadyState.CLOSED:
-                await self._finish()
-                raise StopAsyncIteration
-            with anyio.CancelScope() as scope:
+            with anyio.CancelScope(deadline=self._end_at or float("inf")) as scope:
                 self._scope = scope
-                if self._closing:
+                if self._reason is not None:
                     scope.cancel()
                 try:
-                    if self._chunks is None:
-                        await self._connect()
-                    else:
-                        await self._read()
-                except BaseException:
-                    await self._finish()  # an error, our abort, or outside cancellation
-                    raise
+                    while True:
+                        try:
+                            op = self._ops.send(result)
+                        except StopIteration:
+                            self._interrupt("stop")
+                            return False
+                        result = await self._perform(op, scope)
+                        if result is _DELIVERED:
+                            return True
                 finally:
                     self._scope = None
+            if scope.cancelled_caught:
+                timed_out = self._end_at is not None and anyio.current_time() >= self._end_at
+                reason = self._take_reason() or ("deadline" if timed_out else "idle")
+                result = Interrupted(reason)
 
-    async def _read(self) -> None:
-        assert self._chunks is not None
-        while not self._queue:
-            try:
-                if self._idle_timeout is None:
-                    chunk = await self._chunks.__anext__()
-                else:
-                    with anyio.CancelScope(deadline=self._idle_deadline) as idle_scope:
-                        chunk = await self._chunks.__anext__()
-                    if idle_scope.cancelled_caught:
-                        await self._disconnect(IdleTimeoutError(self._idle_timeout))
-                        return
-            except StopAsyncIteration:
-                await self._disconnect(None)
-                return
-            except Exception as exc:
-                if not is_transport_error(exc):
-                    raise
-                await self._disconnect(exc)
-                return
-            self._feed(chunk)
-
-    def _feed(self, chunk: bytes) -> None:
-        assert self._parser is not None
-        events = self._parser.feed(chunk)
-        if events:
-            self._accept(events)
-            if self._idle_timeout is not None:
-                self._idle_deadline = anyio.current_time() + self._idle_timeout
-
-    async def _connect(self) -> None:
-        action = self._action or self._session.start()
-        self._action = None
-        while not self._closing:
-            if isinstance(action, Wait):
-                self._waiting(action.seconds)
-                await anyio.sleep(action.seconds)
-                action = self._session.waited()
-            elif isinstance(action, Stop):
-                await self._finish()
-                return
-            elif isinstance(action, Raise):
-                raise action.error
-            else:
-                try:
-                    response = await self._send(action)
-                except Exception as exc:
-                    if not is_transport_error(exc):
-                        raise
-                    action = self._session.connect_failed(exc, maybe_sent=not request_unsent(exc))
-                    continue
-                verdict = self._session.response_received(
-                    response.status_code, content_type(response)
-                )
-                if verdict is Verdict.OPEN:
-                    self._open(response)
-                    return
-                error = await self._reject(response)
-                if verdict is Verdict.STOP:
-                    await self._finish()
-                    return
-                if verdict is Verdict.REJECT:
-                    raise error
-                retry_after = parse_retry_after(
-                    response.headers.get("retry-after"), now=time.time()
-                )
-                action = self._session.connect_failed(error, retry_after=retry_after)
-
-    async def _send(self, action: Connect) -> Any:
-        spec = self._request
-        extra: dict[str, Any] = {}
-        if not is_client_default(self._timeout):
-            extra["timeout"] = timeout_argument(self._timeout)
-        request = self._client.build_request(
-            spec.method,
-            spec.url,
-            params=spec.params,
-            headers=spec.headers_for(action.headers),
-            json=spec.json,
-            data=spec.data,
-            content=spec.body_for_attempt(),
-            extensions={"trace": self._trace},
-            **extra,
-        )
+    def _start(self) -> None:
+        self._loop_thread = threading.get_ident()
+        self._done = anyio.Event()
         try:
-            response = await self._client.send(request, stream=True, follow_redirects=True)
-        except Exception:
-            self._connecting_stream = None  # httpcore closed it; on cancellation, _finish will
-            raise
-        self._connecting_stream = None
-        return response
+            import asyncio
+
+            self._call_soon = asyncio.get_running_loop().call_soon_threadsafe
+        except RuntimeError:
+            import trio
+
+            self._call_soon = trio.lowlevel.current_trio_token().run_sync_soon
+        flow = self._flow
+        if flow.deadline is not None:
+            self._end_at = anyio.current_time() + flow.deadline
+        self._ops = flow.run()
+
+    async def _perform(self, op: Any, scope: anyio.CancelScope) -> Any:
+        if op is READ:
+            return await self._read(scope)
+        if type(op) is Deliver:
+            self._queue.extend(op.items)
+            if self._flow.idle_timeout is not None:
+                self._idle_at = anyio.current_time() + self._flow.idle_timeout
+            return _DELIVERED
+        if op is CLOSE:
+            await self._close_response()
+            return None
+        if self._reason is not None:
+            return Interrupted(self._take_reason() or "stop")
+        if hasattr(op, "request"):
+            return await self._send(op.request)
+        await anyio.sleep(op.seconds)
+        return None
+
+    async def _read(self, scope: anyio.CancelScope) -> Any:
+        if self._reason is not None:
+            return Interrupted(self._take_reason() or "stop")
+        if self._idle_at is not None:
+            scope.deadline = min(self._idle_at, self._end_at or float("inf"))
+        try:
+            return await self._chunks.__anext__()  # type: ignore[union-attr]
+        except StopAsyncIteration:
+            return b""
+        except Exception as exc:
+            failed = adapter.failure(exc)
+            if failed is None:
+                raise
+            return failed
+        finally:
+            scope.deadline = self._end_at or float("inf")
+
+    async def _send(self, outgoing: Outgoing) -> Any:
+        request = adapter.build_request(self._client, outgoing, self._timeout, self._trace)
+        options = adapter.send_options(self._auth, outgoing)
+        try:
+            response = await self._client.send(request, **options)
+        except Exception as exc:
+            self._connecting = None  # httpcore closed it; on cancellation, _finish does
+            failed = adapter.failure(exc)
+            if failed is None:
+                raise
+            return failed
+        self._connecting = None
+        self._response = response
+        self._chunks = response.aiter_raw()
+        if self._flow.idle_timeout is not None:
+            self._idle_at = anyio.current_time() + self._flow.idle_timeout
+        return adapter.head(response)
 
     async def _trace(self, name: str, info: Mapping[str, Any]) -> None:
-        # httpcore reports each new connection's TCP stream. A cancelled TLS handshake
-        # leaves it open in httpcore, so an abort closes it here (in _finish).
+        # A cancelled TLS handshake leaves the TCP stream open in httpcore: keep it to
+        # close. An HTTP/2 stream is remembered, to reset it if we leave early.
         if name.endswith("connect_tcp.complete"):
-            self._connecting_stream = info.get("return_value")
+            self._connecting = info.get("return_value")
+        elif name.endswith("send_request_headers.started"):
+            # The connection is made: httpcore closes it on cancellation from here on,
+            # and an HTTP/2 one may carry other requests.
+            self._connecting = None
+            if name.startswith("http2."):
+                self._h2 = adapter.trace_target(name, info)[1]
 
-    def _open(self, response: Any) -> None:
-        self._response = response
-        self._opened(response, ends_at_close=ends_at_close(response))
-        self._chunks = response.aiter_raw() if can_read_raw(response) else response.aiter_bytes()
-        if self._idle_timeout is not None:
-            self._idle_deadline = anyio.current_time() + self._idle_timeout
+    def _abort(self) -> None:
+        self._interrupt("stop")
 
-    async def _reject(self, response: Any) -> ResponseError:
-        body = b""
-        chunks = response.aiter_bytes()
-        try:
-            async for chunk in chunks:
-                body += chunk
-                if len(body) >= EXCERPT_SIZE:
-                    break
-        except Exception as exc:
-            if not is_transport_error(exc):
-                raise
-        finally:
-            await _close(response, chunks)
-        return ResponseError(
-            response.status_code, content_type(response), response.headers, decode_excerpt(body)
-        )
-
-    async def _disconnect(self, error: Exception | None) -> None:
-        await self._close_response()
-        self._ended(error)
-
-    def _interrupt(self) -> None:
-        self._closing = True
-        scope = self._scope
-        if scope is None or self._token is None:
-            return  # no step running: the next one sees _closing
+    def _interrupt(self, reason: str) -> None:
+        with self._lock:
+            if not self._ask(reason):
+                return
+            scope, call_soon = self._scope, self._call_soon
+        if scope is None:
+            return  # no step running: the next one sees the reason
         if threading.get_ident() == self._loop_thread:
             scope.cancel()
-            return
-        token = self._token
-        try:
-            token.backend_class.run_sync_soon(scope.cancel, (), token.native_token)
-        except anyio.RunFinishedError:
-            pass  # the loop is gone, and the step with it
+        elif call_soon is not None:
+            try:
+                call_soon(scope.cancel)
+            except RuntimeError:
+                pass  # the loop is gone, and the step with it
 
     async def _close_response(self) -> None:
         response, self._response = self._response, None
         chunks, self._chunks = self._chunks, None
-        if response is not None:
-            await _close(response, chunks)
+        h2, self._h2 = self._h2, None
+        if response is None:
+            return
+        with anyio.move_on_after(_CLEANUP_TIMEOUT, shield=True):
+            if h2 is not None and not response.is_closed:
+                await adapter.ah2_reset(h2)
+            if chunks is not None:
+                # httpx reads through nested async generators; unwinding them inside an
+                # already cancelled scope closes each layer (dropping them would leave
+                # them to the garbage collector, which trio reports).
+                with anyio.CancelScope() as drain:
+                    drain.cancel()
+                    try:
+                        async for _ in chunks:
+                            pass
+                    except Exception:
+                        pass  # a transport error while unwinding: the connection is gone
+            await response.aclose()
 
     async def _finish(self) -> None:
-        if self._ready_state is ReadyState.CLOSED and self._response is None:
+        if self._closed.is_set():
             return
-        self._ready_state = ReadyState.CLOSED
-        self._closing = True
-        self._parser = None
-        stream, self._connecting_stream = self._connecting_stream, None
-        if stream is not None:
-            with anyio.move_on_after(_CLEANUP_TIMEOUT, shield=True):
+        self._reason = "stop"
+        if self._ops is not None:
+            self._ops.close()
+            self._ops = None
+        self._queue.clear()
+        stream, self._connecting = self._connecting, None
+        with anyio.move_on_after(_CLEANUP_TIMEOUT, shield=True):
+            if stream is not None:
                 await stream.aclose()
-        await self._close_response()
-        if self._owns_client:
-            with anyio.move_on_after(_CLEANUP_TIMEOUT, shield=True):
+            await self._close_response()
+            if self._owns_client:
                 await self._client.aclose()
         if self._unsubscribe is not None:
             self._unsubscribe()
+            self._unsubscribe = None
+        self._closed.set()
+        if self._done is not None:
+            self._done.set()
 
 
-async def _close(response: Any, chunks: AsyncIterator[bytes] | None) -> None:
-    # httpx iterates through several nested async generators. Merely dropping the outer
-    # one would leave the inner ones to the garbage collector, which trio reports as a
-    # ResourceWarning; so run the iterator once more inside an already cancelled scope:
-    # the cancellation surfaces at the innermost read and unwinds every layer, each
-    # closing what it holds. Reading on after aclose() instead would wait for data that
-    # never comes on an HTTP/2 stream. Shielded and bounded, since this runs when the
-    # task is being cancelled too.
-    with anyio.move_on_after(_CLEANUP_TIMEOUT, shield=True):
-        if chunks is not None:
-            with anyio.CancelScope() as drain:
-                drain.cancel()
-                try:
-                    async for _ in chunks:
-                        pass
-                except Exception:
-                    pass  # a transport error while unwinding: the connection is gone anyway
-        await response.aclose()
+_DELIVERED = object()

@@ -5,11 +5,15 @@ raises the built-in ``TypeError``, ``ValueError`` or ``RuntimeError``::
 
     SSEError                 base class, never raised itself
       ResponseError          not a 200 text/event-stream, and not retried (.status_code ...)
+      RedirectError          a redirect not followed: too many, or a body to another origin
       ConnectionLostError    the stream broke and was not resumed (.last_event_id)
         IncompleteStreamError  it ended before the protocol's end event
         ReconnectError       reconnection was tried and gave up (.attempts)
       ServerEventError       the server sent an error event (.event, .payload)
+      NetworkError           the server could not be reached, or the connection failed
+        NetworkTimeoutError  ... because an httpx timeout expired (also a TimeoutError)
       IdleTimeoutError       no event within idle_timeout (also a TimeoutError)
+      DeadlineExceededError  the iteration outlived its deadline (also a TimeoutError)
       EventTooLargeError     a line or an event's data exceeded max_event_size (.limit)
       EventDataError         an event's data is not what .json() expected (.event)
 
@@ -28,11 +32,15 @@ if TYPE_CHECKING:
 
 __all__ = [
     "ConnectionLostError",
+    "DeadlineExceededError",
     "EventDataError",
     "EventTooLargeError",
     "IdleTimeoutError",
     "IncompleteStreamError",
+    "NetworkError",
+    "NetworkTimeoutError",
     "ReconnectError",
+    "RedirectError",
     "ResponseError",
     "SSEError",
     "ServerEventError",
@@ -133,11 +141,21 @@ class ReconnectError(ConnectionLostError):
     Attributes:
         attempts: consecutive failed attempts, the first connection included.
         last_event_id: as for `ConnectionLostError`.
+        response_error: the `ResponseError` (status, body) when the last failure was
+            an answer such as 503, else ``None``.
     """
 
-    def __init__(self, message: str, *, last_event_id: str, attempts: int) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        last_event_id: str,
+        attempts: int,
+        response_error: ResponseError | None = None,
+    ) -> None:
         super().__init__(message, last_event_id=last_event_id)
         self.attempts = attempts
+        self.response_error = response_error
 
 
 class IdleTimeoutError(SSEError, TimeoutError):
@@ -152,7 +170,9 @@ class IdleTimeoutError(SSEError, TimeoutError):
     """
 
     def __init__(self, timeout: float) -> None:
-        super().__init__(f"expected an event within {timeout:g} s (idle_timeout), got none")
+        super().__init__(
+            f"timed out: expected an event within {timeout:g} s (idle_timeout), got none"
+        )
         self.timeout = timeout
 
 
@@ -183,3 +203,59 @@ class ServerEventError(SSEError):
         super().__init__(f"the server sent an error event {event.event!r}: {shown}")
         self.event = event
         self.payload = payload
+
+
+class RedirectError(SSEError):
+    """A redirect that sse_post will not follow: one too many, or a 307/308 that would
+    re-send the request body to another origin (see `RedirectPolicy`).
+
+    Attributes:
+        target: the URL the redirect pointed to.
+    """
+
+    def __init__(self, message: str, *, target: str) -> None:
+        super().__init__(message)
+        self.target = target
+
+
+class NetworkError(SSEError):
+    """The server could not be reached, or the connection failed (refused, reset, an
+    unknown host, a TLS failure, a malformed response).
+
+    The transport's own error (httpx's or httpx2's) is the ``__cause__``.
+    """
+
+
+class NetworkTimeoutError(NetworkError, TimeoutError):
+    """A network operation timed out (httpx's connect, read, write or pool timeout)."""
+
+
+class DeadlineExceededError(SSEError, TimeoutError):
+    """The iteration outlived its ``deadline=``, reconnects included.
+
+    Attributes:
+        deadline: the deadline in seconds.
+    """
+
+    def __init__(self, deadline: float) -> None:
+        super().__init__(f"timed out: the stream outlived its deadline of {deadline:g} s")
+        self.deadline = deadline
+
+
+# A loss or a give-up caused by a timeout is raised as one of these, so that it is also a
+# TimeoutError: the right class where the fault is found, never a swapped __class__.
+class _LostTimeout(ConnectionLostError, TimeoutError):
+    pass
+
+
+class _IncompleteTimeout(IncompleteStreamError, TimeoutError):
+    pass
+
+
+class _ReconnectTimeout(ReconnectError, TimeoutError):
+    pass
+
+
+def _chain(error: BaseException, cause: BaseException | None) -> BaseException:
+    error.__cause__ = cause
+    return error

@@ -1,107 +1,186 @@
-"""Everything that depends on which httpx the caller's client comes from.
+"""Everything that depends on httpx, httpx2 or httpcore: the one module that names them.
 
 httpx2 (pydantic's fork) has the same API as httpx but its own classes, exceptions
-included. The rest of the package asks these helpers instead of naming either.
+included; the caller's client may come from either. Classes are told apart with
+``isinstance`` against each library that is loaded, never by name. The drivers ask these
+helpers and never look inside a response or an exception themselves.
+
+Reaching into httpcore: the trace extension (a documented httpcore feature) tells us when
+a connection is made and which connection and HTTP/2 stream a request uses; the objects
+behind it (the connection's network stream, h2 state and locks) are httpcore's private
+attributes, each read with ``getattr`` so that a layout we do not know costs only the
+promptness of an abort, never an error. Tests pin the behaviour on the versions we declare.
 """
 
 from __future__ import annotations
 
+import ssl
 import sys
+import time
 from typing import TYPE_CHECKING, Any
 
 import httpx
 
+from ._decompress import accept_encoding
+from ._errors import NetworkError, NetworkTimeoutError
+from ._flow import Failed, Head
+from ._redirects import is_secret
+
 if TYPE_CHECKING:
     import socket
 
+    from ._request import Outgoing
+
 __all__ = [
     "DEFAULT_TIMEOUT",
-    "EXCERPT_SIZE",
-    "can_read_raw",
-    "content_type",
-    "decode_excerpt",
-    "ends_at_close",
-    "is_transport_error",
-    "request_unsent",
+    "build_request",
+    "check_url",
+    "failure",
+    "follows_redirects",
+    "head",
+    "is_http2",
+    "own_client_options",
     "socket_of",
-    "timeout_argument",
+    "trace_target",
 ]
 
 #: The timeout of the clients we make ourselves: long reads, since an event stream may
 #: be quiet for minutes (``idle_timeout`` is the tool for stalls), the rest short.
 DEFAULT_TIMEOUT = httpx.Timeout(10.0, read=300.0)
-#: How much of an error response's body a ResponseError shows.
-EXCERPT_SIZE = 4096
+
+_SSL_CONTEXT: ssl.SSLContext | None = None
 
 
-def is_transport_error(exc: BaseException) -> bool:
-    """Whether ``exc`` is a network failure (connect, read, timeout, protocol) of httpx
-    or httpx2: the failures that reconnection may cure."""
-    if isinstance(exc, httpx.TransportError):
-        return True
-    httpx2 = sys.modules.get("httpx2")  # only if the caller has imported it
-    return httpx2 is not None and isinstance(exc, httpx2.TransportError)
+def _modules() -> list[Any]:
+    mods = [httpx]
+    other = sys.modules.get("httpx2")  # only if the caller has imported it
+    if other is not None:
+        mods.append(other)
+    return mods
 
 
-def request_unsent(exc: BaseException) -> bool:
-    """Whether a failed send certainly did not reach the server: no connection was made
-    (or none was free in the pool). Anything later may have delivered the request."""
-    return type(exc).__name__ in ("ConnectError", "ConnectTimeout", "PoolTimeout") and (
-        is_transport_error(exc)
-    )
+def _classes(name: str) -> tuple[type, ...]:
+    return tuple(getattr(m, name) for m in _modules() if hasattr(m, name))
 
 
-def is_client_default(value: object) -> bool:
-    """Whether ``value`` is httpx's or httpx2's ``USE_CLIENT_DEFAULT``."""
-    return type(value).__name__ == "UseClientDefault"
+def own_client_options() -> dict[str, Any]:
+    """Options of the clients sse_post makes: one SSL context shared by all of them (it
+    costs hundreds of KiB to build), long reads, redirects handled by the flow."""
+    global _SSL_CONTEXT
+    if _SSL_CONTEXT is None:
+        _SSL_CONTEXT = ssl.create_default_context()
+        try:
+            import certifi
+
+            _SSL_CONTEXT.load_verify_locations(certifi.where())
+        except ImportError:  # pragma: no cover - httpx depends on certifi
+            pass
+    return {"timeout": DEFAULT_TIMEOUT, "verify": _SSL_CONTEXT, "follow_redirects": False}
 
 
-def timeout_argument(timeout: Any) -> Any:
-    """A ``timeout=`` that either library's ``build_request`` accepts: a Timeout object of
-    the other library becomes the 4-tuple (connect, read, write, pool)."""
-    if timeout is None or isinstance(timeout, int | float | tuple):
-        return timeout
-    return (timeout.connect, timeout.read, timeout.write, timeout.pool)
+def check_url(url: str) -> None:
+    """Refuse a URL that no request could use, at once rather than on every retry.
 
-
-def content_type(response: Any) -> str:
-    """The response's ``Content-Type``, ``""`` if absent."""
-    return str(response.headers.get("content-type", ""))
-
-
-def can_read_raw(response: Any) -> bool:
-    """Whether the body can be read raw: it has no Content-Encoding to undo (event
-    streams rarely do) and it is still on the wire (a mock's may be in memory already).
-    Reading raw skips httpx's decoder layer for every chunk."""
-    encoding = str(response.headers.get("content-encoding", "identity")).strip().lower()
-    return encoding in ("", "identity") and not response.is_stream_consumed
-
-
-def ends_at_close(response: Any) -> bool:
-    """Whether the body's end is only the connection's close (HTTP/1 with neither a
-    length nor chunking), so that a dropped connection looks like a normal end."""
-    headers = response.headers
-    return (
-        response.http_version in ("HTTP/1.1", "HTTP/1.0")
-        and "content-length" not in headers
-        and "chunked" not in str(headers.get("transfer-encoding", "")).lower()
-    )
-
-
-def socket_of(response: Any) -> socket.socket | None:
-    """The socket under an HTTP/1 response, to shut down when aborting a blocked read.
-
-    ``None`` for HTTP/2, whose connection other streams may share, and for transports
-    with no socket (mocks).
+    Raises:
+        ValueError: no ``http`` or ``https`` scheme, or no host.
     """
-    if response.http_version not in ("HTTP/1.1", "HTTP/1.0"):
+    try:
+        parsed = httpx.URL(url)
+    except Exception as exc:
+        raise ValueError(f"expected an absolute http(s) URL, got {url!r}: {exc}") from None
+    if parsed.scheme not in ("http", "https") or not parsed.host:
+        raise ValueError(f"expected an absolute http:// or https:// URL, got {url!r}")
+
+
+def follows_redirects(client: Any) -> bool:
+    """Whether the caller's client follows redirects (then the flow follows them)."""
+    return bool(getattr(client, "follow_redirects", False))
+
+
+def send_options(auth: Any, outgoing: Outgoing) -> dict[str, Any]:
+    """``send()``'s keyword arguments: the auth to run (none across origins), streaming."""
+    if outgoing.cross_origin:
+        return {"auth": None, "stream": True}
+    if type(auth).__name__ == "UseClientDefault":
+        return {"stream": True}
+    return {"auth": auth, "stream": True}
+
+
+def build_request(client: Any, outgoing: Outgoing, timeout: Any, trace: Any) -> Any:
+    """The client's request for one attempt."""
+    extra: dict[str, Any] = {}
+    if timeout is not None and type(timeout).__name__ != "UseClientDefault":
+        extra["timeout"] = (
+            timeout
+            if isinstance(timeout, int | float | tuple)
+            else (timeout.connect, timeout.read, timeout.write, timeout.pool)
+        )
+    request = client.build_request(
+        outgoing.method,
+        outgoing.url,
+        params=outgoing.params,
+        headers=outgoing.headers,
+        extensions={"trace": trace},
+        **outgoing.body,
+        **extra,
+    )
+    headers = request.headers
+    if outgoing.cross_origin:  # the client's own secret headers stay home too
+        for name in [n for n in headers if is_secret(n, outgoing.secret_markers)]:
+            del headers[name]
+    if not any(n.lower() == "accept-encoding" for n, _ in outgoing.headers):
+        # Only what the flow can decode in bounded pieces (see _decompress).
+        headers["Accept-Encoding"] = accept_encoding()
+    return request
+
+
+def head(response: Any) -> Head:
+    """What the flow needs of a response's head."""
+    headers = response.headers
+    h1 = response.http_version in ("HTTP/1.1", "HTTP/1.0")
+    return Head(
+        status=response.status_code,
+        headers=dict(headers.items()),
+        url=str(response.url),
+        ends_at_close=h1
+        and "content-length" not in headers
+        and "chunked" not in headers.get("transfer-encoding", "").lower(),
+        raw=response,
+        now=time.time(),
+    )
+
+
+def failure(exc: BaseException) -> Failed | None:
+    """A transport failure as the flow sees it, or ``None`` for any other exception
+    (a programming error such as an unsupported scheme, to be raised as it is)."""
+    if not isinstance(exc, _classes("TransportError")) or isinstance(
+        exc, _classes("UnsupportedProtocol")
+    ):
         return None
-    stream = response.extensions.get("network_stream")
-    return socket_from_stream(stream)
+    timed_out = isinstance(exc, _classes("TimeoutException"))
+    error: NetworkError = (
+        NetworkTimeoutError(f"timed out: {exc or type(exc).__name__}")
+        if timed_out
+        else NetworkError(f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__)
+    )
+    error.__cause__ = exc
+    unsent = isinstance(exc, _classes("ConnectError") + _classes("ConnectTimeout")) or (
+        isinstance(exc, _classes("PoolTimeout"))
+    )
+    return Failed(error, unsent=unsent)
 
 
-def socket_from_stream(stream: Any) -> socket.socket | None:
-    """The socket of an httpcore network stream, if it has one."""
+def is_http2(response: Any) -> bool:
+    return response.http_version not in ("HTTP/1.1", "HTTP/1.0")
+
+
+def socket_of(stream: Any) -> socket.socket | None:
+    """The socket under an httpcore network stream (or a response's), if it has one."""
+    if stream is None:
+        return None
+    extensions = getattr(stream, "extensions", None)
+    if extensions is not None:  # a response
+        stream = extensions.get("network_stream")
     get_extra_info = getattr(stream, "get_extra_info", None)
     if get_extra_info is None:
         return None
@@ -109,6 +188,79 @@ def socket_from_stream(stream: Any) -> socket.socket | None:
     return sock if hasattr(sock, "shutdown") else None
 
 
-def decode_excerpt(body: bytes) -> str:
-    """Bytes of an error body as text for a message."""
-    return body[:EXCERPT_SIZE].decode("utf-8", "replace").strip()
+def trace_target(name: str, info: Any) -> tuple[str, Any]:
+    """What a trace event tells about the request's connection.
+
+    Returns ``("socket", sock)`` when a new TCP connection was made (until it is known
+    to carry HTTP/1.1 only the request's own), ``("h1", sock)`` when an HTTP/1.1
+    request goes out on a connection (new or reused: from then on, the connection is
+    the request's alone until its response closes), ``("h2", (connection, stream_id))``
+    when an HTTP/2 stream is opened, else ``("", None)``.
+    """
+    if name.endswith("connect_tcp.complete"):
+        return "socket", socket_of(info.get("return_value"))
+    if name == "http11.send_request_headers.started":
+        connection = _caller_self(("_h11_state",))
+        return "h1", socket_of(getattr(connection, "_network_stream", None))
+    if name == "http2.send_request_headers.started":
+        connection = _caller_self(("_h2_state",))
+        return "h2", (connection, info.get("stream_id"))
+    return "", None
+
+
+def _caller_self(marks: tuple[str, ...]) -> Any:
+    # The trace callback runs inside httpcore's connection method; its ``self`` is the
+    # connection. Walk a few frames up to find it.
+    frame: Any = sys._getframe(2)
+    for _ in range(8):
+        if frame is None:
+            return None
+        candidate = frame.f_locals.get("self")
+        if candidate is not None and all(hasattr(candidate, m) for m in marks):
+            return candidate
+        frame = frame.f_back
+    return None
+
+
+def _reset_frame(target: Any) -> tuple[Any, Any, bytes] | None:
+    connection, stream_id = target
+    state = getattr(connection, "_h2_state", None)
+    lock = getattr(connection, "_write_lock", None)
+    stream = getattr(connection, "_network_stream", None)
+    if state is None or lock is None or stream is None or not stream_id:
+        return None
+    try:
+        import h2.errors
+
+        state.reset_stream(stream_id, error_code=h2.errors.ErrorCodes.CANCEL)
+    except Exception:
+        return None  # the stream is closed already (ended, or reset by the server)
+    return lock, stream, state.data_to_send()
+
+
+def h2_reset(target: Any) -> None:
+    """Tell the server that an HTTP/2 stream is abandoned (RST_STREAM with CANCEL), so
+    it stops generating: httpcore closes a stream early without telling the server. Only
+    that stream is reset; other requests on the connection go on."""
+    frame = _reset_frame(target)
+    if frame is None:
+        return
+    lock, stream, data = frame
+    try:
+        with lock:
+            stream.write(data)
+    except Exception:
+        pass  # the connection is gone: nothing to tell
+
+
+async def ah2_reset(target: Any) -> None:
+    """`h2_reset` for an async connection."""
+    frame = _reset_frame(target)
+    if frame is None:
+        return
+    lock, stream, data = frame
+    try:
+        async with lock:
+            await stream.write(data)
+    except Exception:
+        pass  # the connection is gone: nothing to tell

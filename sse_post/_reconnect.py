@@ -25,7 +25,16 @@ import random
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, final
 
-from ._errors import ConnectionLostError, ReconnectError
+from ._errors import (
+    ConnectionLostError,
+    IncompleteStreamError,
+    ReconnectError,
+    ResponseError,
+    _chain,
+    _IncompleteTimeout,
+    _LostTimeout,
+    _ReconnectTimeout,
+)
 
 if TYPE_CHECKING:
     from ._events import ServerSentEvent
@@ -70,6 +79,16 @@ class ReconnectPolicy:
         replay_non_idempotent: reconnect a POST (or any method but GET, HEAD, OPTIONS)
             after a drop even if the server sent no event ID, repeating the request.
             Only for requests that are safe to repeat.
+        min_delay: the floor in seconds under every wait, whatever the server's
+            ``retry:`` (capped by ``max_delay``). With the default of 1 s no server can
+            make a source reconnect more than 10 times in any 10 s.
+        reconnect_after_end: reconnect a POST (or other non-GET) source after a clean
+            end of its stream too, resending its body and ``Last-Event-ID``, as GET does
+            by default: for long-lived POST or REPORT feeds.
+        retry_unopened: retry a request whose stream never opened (refused, unknown
+            host, 429/502/503/504). ``None`` (the default): for GET, HEAD and OPTIONS
+            only, so that a POST to a server that is down fails at once with the reason,
+            while a GET feed keeps trying as EventSource does.
 
     Raises:
         ValueError: a negative delay or count, ``backoff`` below 1 or ``jitter`` outside
@@ -82,8 +101,13 @@ class ReconnectPolicy:
     backoff: float = 2.0
     jitter: float = 0.2
     replay_non_idempotent: bool = False
+    min_delay: float = 1.0
+    reconnect_after_end: bool = False
+    retry_unopened: bool | None = None
 
     def __post_init__(self) -> None:
+        if not self.min_delay >= 0:
+            raise ValueError(f"expected min_delay >= 0, got {self.min_delay!r}")
         if self.max_attempts is not None and self.max_attempts < 0:
             raise ValueError(f"expected max_attempts >= 0 or None, got {self.max_attempts!r}")
         if not 0 <= self.initial_delay <= self.max_delay or math.isnan(self.max_delay):
@@ -119,6 +143,8 @@ class Verdict(enum.Enum):
     RETRY = enum.auto()
     #: anything else: read a body excerpt and raise ``ResponseError``.
     REJECT = enum.auto()
+    #: 200 JSON when the protocol accepts it: the body is one event.
+    JSON = enum.auto()
 
 
 @final
@@ -157,7 +183,7 @@ Action = Connect | Wait | Stop | Raise
 # One shared generator: a Random instance holds 2.5 KB of state, too much per source
 # when a process runs thousands of streams.
 _JITTER = random.Random()
-
+_DEFAULT = ReconnectPolicy()
 _NOT_REPEATED = (
     "the stream was interrupted, and the request was not repeated: it may have had effects, "
     "and the stream sent no event ID to resume from (pass "
@@ -186,14 +212,17 @@ class ReconnectSession:
         rng: random.Random | None = None,
     ) -> None:
         self.policy = policy
-        self._safe = method.upper() in SAFE_METHODS
+        self.safe = method.upper() in SAFE_METHODS
         self._replayable = replayable
         self._rng = rng or _JITTER
         self.last_event_id = last_event_id
         self.retry_ms: int | None = None  # the server's reconnection time
         self.failures = 0  # consecutive attempts that delivered no event
+        self.churn = 0  # consecutive connections that delivered at most one event
+        self.attempt = 0  # reconnect attempts so far (0 for the first connection)
         self.last_error: BaseException | None = None  # why the latest connection ended
-        self._delivered = False  # the current connection has delivered an event
+        self.explicit_restart = False  # restart() asked: the next attempt may replay
+        self._delivered = 0  # events delivered by the current connection (0, 1, 2+)
 
     @property
     def reconnection_time(self) -> float:
@@ -202,7 +231,7 @@ class ReconnectSession:
 
     def reconnection_time_for(self, retry_ms: int | None) -> float:
         """The reconnection time if the server's latest ``retry:`` were ``retry_ms``."""
-        policy = self.policy or ReconnectPolicy()
+        policy = self.policy or _DEFAULT
         if retry_ms is not None:
             return min(retry_ms / 1000, policy.max_delay)
         return policy.initial_delay
@@ -213,73 +242,122 @@ class ReconnectSession:
 
     def waited(self) -> Action:
         """The wait asked for is over: connect again."""
+        self.attempt += 1
         return self._connect()
 
-    def response_received(self, status_code: int, content_type: str) -> Verdict:
+    def restart(self) -> Action:
+        """``restart()`` was called: reconnect at once, as after a drop, and allow the
+        next attempt to replay the request since the caller asked for it."""
+        self.attempt += 1
+        self.explicit_restart = True
+        return self._connect()
+
+    def may_replay(self) -> bool:
+        """Whether the original request may be sent again now."""
+        policy = self.policy
+        return (
+            self.safe
+            or self.explicit_restart
+            or bool(self.last_event_id)
+            or bool(policy and policy.replay_non_idempotent)
+        )
+
+    def response_received(
+        self, status_code: int, content_type: str, *, accept_json: bool = False
+    ) -> Verdict:
         """Classify a response by status and ``Content-Type`` (parameters and case ignored)."""
         if status_code == 200:
             media_type = content_type.partition(";")[0].strip().lower()
             if media_type == "text/event-stream":
-                self._delivered = False
+                self._delivered = 0
+                self.explicit_restart = False
                 return Verdict.OPEN
+            if accept_json and (
+                media_type == "application/json"
+                or (media_type.startswith("application/") and media_type.endswith("+json"))
+            ):
+                return Verdict.JSON
             return Verdict.REJECT
-        if status_code == 204:
+        if status_code in (202, 204):
             return Verdict.STOP
         return Verdict.RETRY if status_code in RETRY_STATUSES else Verdict.REJECT
 
     def event(self, event: ServerSentEvent) -> None:
-        """An event was delivered: the connection works, so the failure count resets."""
-        if not self._delivered:
-            self._delivered = True
-            self.failures = 0
+        """Events were delivered: the connection works, so the failure count resets; a
+        second event also resets the backoff (a connection that dies right after its
+        first event still backs off, so no server can make us reconnect in a storm)."""
+        if self._delivered < 2:
+            self._delivered += 1
+            if self._delivered == 1:
+                self.failures = 0
+            else:
+                self.churn = 0
 
     def connect_failed(
-        self, error: BaseException, *, retry_after: float | None = None, maybe_sent: bool = False
+        self,
+        error: BaseException,
+        *,
+        retry_after: float | None = None,
+        maybe_sent: bool = False,
+        first: bool = False,
     ) -> Action:
         """Connecting failed (``error``), or a retryable status came back.
 
         ``retry_after`` is the server's ``Retry-After`` in seconds, if any (see
         `parse_retry_after`). ``maybe_sent`` says the request may have reached the
-        server (a timeout or a drop while waiting for the response headers, say): then
-        a request that is not safe to repeat is not repeated, as after a drop. With
-        reconnection off, ``error`` itself is raised.
+        server: then a request that is not safe to repeat is not repeated, as after a
+        drop. ``first``: no stream has opened yet; a request that is not safe to repeat
+        then fails at once, so that a POST to a server that is down reports at once
+        rather than after the whole backoff.
         """
         self.failures += 1
-        if self.policy is None:
+        self.churn += 1
+        policy = self.policy
+        if policy is None:
             return Raise(error)
-        if maybe_sent and not self._may_replay():
+        if first and not (self.safe if policy.retry_unopened is None else policy.retry_unopened):
+            return Raise(error)
+        if maybe_sent and not self.may_replay():
             return self._lost(error, _NOT_REPEATED)
         return self._retry(error, retry_after)
 
-    def disconnected(
-        self, error: BaseException | None, *, last_event_id: str, retry_ms: int | None
-    ) -> Action:
-        """The open stream ended: cleanly (``error`` is ``None``) or not.
-
-        ``last_event_id`` and ``retry_ms`` are the parser's state at the end.
-        """
+    def stream_ended(self, last_event_id: str, retry_ms: int | None) -> None:
+        """The open stream's parser is done: adopt its last event ID and ``retry:``."""
         self.last_event_id = last_event_id
         if retry_ms is not None:
             self.retry_ms = retry_ms
-        if not self._delivered:
-            self.failures += 1
-        if error is None:
-            # EventSource reconnects after a clean end; a POST stream ends with its
-            # response.
-            if not self._safe or self.policy is None:
-                return Stop()
-            return self._retry(error, None)
-        if self.policy is None:
-            return self._lost(error, "the stream was interrupted, and reconnect=False")
-        if not self._may_replay():
-            return self._lost(error, _NOT_REPEATED)
-        return self._retry(error, None)
 
-    def _may_replay(self) -> bool:
+    def disconnected(
+        self, error: BaseException | None, *, incomplete: bool = False, resumable: bool = False
+    ) -> Action:
+        """The open stream ended: cleanly (``error`` is ``None``) or not.
+
+        ``incomplete``: the protocol has an end event that did not come. ``resumable``:
+        the protocol knows how to resume (a ``resume`` rule).
+        """
+        if self._delivered == 0:
+            self.failures += 1
+        if self._delivered <= 1:
+            self.churn += 1
         policy = self.policy
-        return (
-            self._safe or bool(self.last_event_id) or bool(policy and policy.replay_non_idempotent)
+        if error is None and not incomplete:
+            # EventSource reconnects after a clean end; a POST stream ends with its
+            # response unless the policy says the feed comes back.
+            if policy is None or not (self.safe or policy.reconnect_after_end):
+                return Stop()
+            return self._retry(None, None)
+        why = (
+            "the stream ended before its end event" if incomplete else "the stream was interrupted"
         )
+        if policy is None:
+            return self._lost(error, f"{why}, and reconnect=False", incomplete=incomplete)
+        if not (resumable or self.may_replay()):
+            return self._lost(
+                error,
+                _NOT_REPEATED.replace("the stream was interrupted", why),
+                incomplete=incomplete,
+            )
+        return self._retry(error, None)
 
     def _retry(self, error: BaseException | None, retry_after: float | None) -> Action:
         assert self.policy is not None
@@ -294,10 +372,12 @@ class ReconnectSession:
         limit = self.policy.max_attempts
         if limit is not None and self.failures >= limit:
             failure = error if error is not None else ConnectionError("the stream ended")
-            gave_up = ReconnectError(
+            cls = _ReconnectTimeout if isinstance(failure, TimeoutError) else ReconnectError
+            gave_up = cls(
                 f"gave up after {self.failures} failed attempts in a row; last: {failure}",
                 last_event_id=self.last_event_id,
                 attempts=self.failures,
+                response_error=failure if isinstance(failure, ResponseError) else None,
             )
             return Raise(_chain(gave_up, failure))
         return Wait(self._delay(retry_after))
@@ -305,24 +385,28 @@ class ReconnectSession:
     def _delay(self, retry_after: float | None) -> float:
         policy = self.policy
         assert policy is not None
-        exponent = min(max(self.failures - 1, 0), 64)
+        exponent = min(max(max(self.failures, self.churn) - 1, 0), 64)
         delay = min(self.reconnection_time * policy.backoff**exponent, policy.max_delay)
         delay -= delay * policy.jitter * self._rng.random()
         if retry_after is not None:
             delay = max(delay, min(retry_after, policy.max_delay))
-        return max(delay, 0.0)
+        return max(delay, min(policy.min_delay, policy.max_delay))
 
     def _connect(self) -> Connect:
         headers = {"Last-Event-ID": self.last_event_id} if self.last_event_id else {}
         return Connect(headers)
 
-    def _lost(self, error: BaseException | None, why: str) -> Raise:
-        return Raise(_chain(ConnectionLostError(why, last_event_id=self.last_event_id), error))
-
-
-def _chain(error: BaseException, cause: BaseException | None) -> BaseException:
-    error.__cause__ = cause
-    return error
+    def _lost(self, error: BaseException | None, why: str, *, incomplete: bool = False) -> Raise:
+        timed_out = isinstance(error, TimeoutError)
+        if incomplete:
+            cls: type[ConnectionLostError] = (
+                _IncompleteTimeout if timed_out else IncompleteStreamError
+            )
+        else:
+            cls = _LostTimeout if timed_out else ConnectionLostError
+        if timed_out:
+            why = f"timed out: {why}"
+        return Raise(_chain(cls(why, last_event_id=self.last_event_id), error))
 
 
 def parse_retry_after(value: str | None, *, now: float) -> float | None:

@@ -12,7 +12,9 @@ from collections.abc import AsyncIterable, Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, TypeAlias
 
-__all__ = ["Content", "HeaderTypes", "RequestSpec"]
+from ._protocol import StreamRequest
+
+__all__ = ["Content", "HeaderTypes", "Outgoing", "RequestSpec"]
 
 #: Headers as a mapping or as (name, value) pairs.
 HeaderTypes: TypeAlias = Mapping[str, str] | Iterable[tuple[str, str]]
@@ -30,12 +32,42 @@ _DEFAULT_HEADERS = (("Accept", "text/event-stream"), ("Cache-Control", "no-cache
 
 
 @dataclass(slots=True, kw_only=True)
+class Outgoing:
+    """One attempt's request, as the flow asks a driver to send it."""
+
+    method: str
+    url: str
+    headers: list[tuple[str, str | bytes]]
+    params: Any = None
+    json: Any = None
+    data: Mapping[str, Any] | None = None
+    content: Any = None
+    has_body: bool = False
+    #: a redirect to another origin: drop the client's secret headers and its auth too
+    cross_origin: bool = False
+    secret_markers: tuple[str, ...] = ()
+
+    @property
+    def body(self) -> dict[str, Any]:
+        """The body arguments for ``build_request``, none after a redirect dropped it."""
+        if not self.has_body:
+            return {}
+        content = self.content
+        return {
+            "json": self.json,
+            "data": self.data,
+            "content": content() if callable(content) else content,
+        }
+
+
+@dataclass(slots=True, kw_only=True)
 class RequestSpec:
     """Method, URL, headers and body of an event source's request."""
 
     method: str
     url: str
     headers: list[tuple[str, str]]
+    header_factory: Callable[[], HeaderTypes] | None = None
     params: Any = None
     json: Any = None
     data: Mapping[str, Any] | None = None
@@ -49,7 +81,7 @@ class RequestSpec:
         url: str,
         *,
         method: str,
-        headers: HeaderTypes | None,
+        headers: HeaderTypes | Callable[[], HeaderTypes] | None,
         params: Any,
         json: Any,
         data: Mapping[str, Any] | None,
@@ -78,7 +110,8 @@ class RequestSpec:
             raise TypeError(
                 f"expected data= to be a mapping of form fields, got {type(data).__name__}"
             )
-        pairs = list(headers.items() if isinstance(headers, Mapping) else headers or ())
+        factory = headers if callable(headers) else None
+        pairs = [] if factory is not None else _pairs(headers)  # type: ignore[arg-type]
         for name, value in pairs:
             if name.lower() == "last-event-id" and not last_event_id:
                 last_event_id = value  # the caller resumes through the header: we manage it
@@ -86,13 +119,11 @@ class RequestSpec:
             raise ValueError(
                 f"expected a last_event_id without NUL, CR or LF, got {last_event_id!r}"
             )
-        pairs = [(n, v) for n, v in pairs if n.lower() != "last-event-id"]
-        present = {name.lower() for name, _ in pairs}
-        pairs += [(n, v) for n, v in _DEFAULT_HEADERS if n.lower() not in present]
         return cls(
             method=method.upper(),
             url=url,
-            headers=pairs,
+            headers=_with_defaults(pairs),
+            header_factory=factory,
             params=params,
             json=json,
             data=data,
@@ -101,19 +132,80 @@ class RequestSpec:
             replayable=content is None or not _is_one_shot(content),
         )
 
-    def headers_for(self, extra: Mapping[str, str]) -> list[tuple[str, str | bytes]]:
-        """This attempt's headers: the copy plus ``extra`` (``Last-Event-ID``), which is
-        sent as UTF-8, since an event ID may hold any character but CR, LF and NUL."""
-        headers: list[tuple[str, str | bytes]] = list(self.headers)
-        headers += [(name, value.encode()) for name, value in extra.items()]
-        return headers
+    def current_headers(self) -> list[tuple[str, str]]:
+        """The caller's headers for this attempt: the copy, or the callable's fresh ones."""
+        if self.header_factory is None:
+            return self.headers
+        return _with_defaults(_pairs(self.header_factory()))
 
-    def body_for_attempt(self) -> Any:
-        """This attempt's ``content=``: the callable's fresh result, or the content itself."""
-        content = self.content
-        if callable(content):
-            return content()
-        return content
+    def attempt(self, last_event_id: str) -> Outgoing:
+        """The original request again, with ``Last-Event-ID`` if there is one."""
+        return Outgoing(
+            method=self.method,
+            url=self.url,
+            headers=_add_last_event_id(self.current_headers(), last_event_id),
+            params=self.params,
+            json=self.json,
+            data=self.data,
+            content=self.content,
+            has_body=any(x is not None for x in (self.json, self.data, self.content)),
+        )
+
+    def as_stream_request(self) -> StreamRequest:
+        """The original request as a resume rule sees it."""
+        content = self.content if isinstance(self.content, bytes | str) else None
+        return StreamRequest(
+            method=self.method,
+            url=self.url,
+            headers=dict(self.current_headers()),
+            json=self.json,
+            content=content,
+        )
+
+    def resume_with(
+        self, request: StreamRequest | Mapping[str, Any], last_event_id: str
+    ) -> Outgoing:
+        """A resume rule's request as an attempt, with ``Last-Event-ID``.
+
+        Raises:
+            TypeError: the rule returned something else than a StreamRequest or a
+                mapping of its fields.
+        """
+        if isinstance(request, Mapping):
+            request = StreamRequest(**request)
+        if not isinstance(request, StreamRequest):
+            raise TypeError(
+                f"expected the resume rule to return a StreamRequest, a mapping or None, "
+                f"got {type(request).__name__}"
+            )
+        return Outgoing(
+            method=request.method.upper(),
+            url=request.url,
+            headers=_add_last_event_id(_with_defaults(_pairs(request.headers)), last_event_id),
+            json=request.json,
+            content=request.content,
+            has_body=request.json is not None or request.content is not None,
+        )
+
+
+def _pairs(headers: HeaderTypes | None) -> list[tuple[str, str]]:
+    return list(headers.items() if isinstance(headers, Mapping) else headers or ())
+
+
+def _with_defaults(pairs: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    pairs = [(n, v) for n, v in pairs if n.lower() != "last-event-id"]
+    present = {name.lower() for name, _ in pairs}
+    return pairs + [(n, v) for n, v in _DEFAULT_HEADERS if n.lower() not in present]
+
+
+def _add_last_event_id(
+    pairs: list[tuple[str, str]], last_event_id: str
+) -> list[tuple[str, str | bytes]]:
+    # Sent as UTF-8: an event ID may hold any character but CR, LF and NUL.
+    headers: list[tuple[str, str | bytes]] = list(pairs)
+    if last_event_id:
+        headers.append(("Last-Event-ID", last_event_id.encode()))
+    return headers
 
 
 def _is_one_shot(content: object) -> bool:

@@ -1,7 +1,8 @@
-"""What the sync and async event sources share: arguments, state and bookkeeping.
+"""What the sync and async event sources share: arguments, the flow, and what they show.
 
-No I/O here: the drivers (``_sync_client``, ``_async_client``) open responses, read
-bytes and wait; this class turns their outcomes into parser and session calls.
+No I/O here: the drivers (``_sync_client``, ``_async_client``) perform the flow's
+operations; this class checks the caller's arguments once and answers the questions a
+caller may ask of a source (ready state, last event ID, ``retry``, URL, headers).
 """
 
 from __future__ import annotations
@@ -9,30 +10,35 @@ from __future__ import annotations
 import collections
 from typing import TYPE_CHECKING, Any
 
+from ._flow import StreamFlow
 from ._parser import SSEParser
+from ._protocol import StreamProtocol
 from ._reconnect import ReadyState, ReconnectPolicy, ReconnectSession
+from ._redirects import RedirectPolicy
 from ._request import RequestSpec
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping
 
     from ._abort import AbortSignal
-    from ._events import ServerSentEvent
-    from ._reconnect import Action
     from ._request import Content, HeaderTypes
 
 __all__ = ["SourceCore"]
 
+#: What ``interrupt`` may be asked for, strongest first: a stronger reason is never
+#: replaced by a weaker one.
+_STRENGTH = {"stop": 3, "deadline": 2, "idle": 1, "restart": 1}
+
 
 class SourceCore:
-    """State and bookkeeping of one event source; see ``EventSource`` for the arguments."""
+    """Arguments, flow and state of one event source; see ``EventSource``."""
 
     def __init__(
         self,
         url: str,
         *,
         method: str,
-        headers: HeaderTypes | None,
+        headers: HeaderTypes | Callable[[], HeaderTypes] | None,
         params: Any,
         json: Any,
         data: Mapping[str, Any] | None,
@@ -41,13 +47,16 @@ class SourceCore:
         last_event_id: str,
         max_event_size: int | None,
         idle_timeout: float | None,
+        deadline: float | None,
         reconnect: ReconnectPolicy | bool,
+        protocol: StreamProtocol | None,
+        redirects: RedirectPolicy | None,
+        follow_redirects: bool,
         on_open: Callable[[Any], None] | None,
         on_reconnect: Callable[[float, BaseException | None], None] | None,
+        on_comment: Callable[[str], None] | None,
     ) -> None:
-        self._on_open = on_open
-        self._on_reconnect = on_reconnect
-        self._request = RequestSpec.build(
+        request = RequestSpec.build(
             str(url),
             method=method,
             headers=headers,
@@ -65,87 +74,78 @@ class SourceCore:
             raise TypeError(
                 f"expected reconnect= True, False or a ReconnectPolicy, got {reconnect!r}"
             )
-        if idle_timeout is not None and not idle_timeout > 0:
-            raise ValueError(f"expected a positive idle_timeout or None, got {idle_timeout!r}")
+        for name, value in (("idle_timeout", idle_timeout), ("deadline", deadline)):
+            if value is not None and not value > 0:
+                raise ValueError(f"expected a positive {name} or None, got {value!r}")
+        if protocol is not None and not isinstance(protocol, StreamProtocol):
+            raise TypeError(f"expected protocol= a StreamProtocol or None, got {protocol!r}")
+        if redirects is not None and not isinstance(redirects, RedirectPolicy):
+            raise TypeError(f"expected redirects= a RedirectPolicy or None, got {redirects!r}")
         SSEParser(max_event_size=max_event_size)  # checks max_event_size now, not at connect
-        self._session = ReconnectSession(
-            method=self._request.method,
+        session = ReconnectSession(
+            method=request.method,
             policy=policy,
-            last_event_id=self._request.last_event_id,
-            replayable=self._request.replayable,
+            last_event_id=request.last_event_id,
+            replayable=request.replayable,
         )
-        self._max_event_size = max_event_size
-        self._idle_timeout = idle_timeout
+        self._flow = StreamFlow(
+            request,
+            session,
+            protocol=protocol,
+            redirects=(redirects or RedirectPolicy()) if follow_redirects else None,
+            max_event_size=max_event_size,
+            idle_timeout=idle_timeout,
+            deadline=deadline,
+            comments=on_comment is not None,
+            on_open=on_open,
+            on_reconnect=on_reconnect,
+        )
+        self._on_comment = on_comment
         self._signal = signal
-        self._ready_state = ReadyState.CONNECTING
-        self._queue: collections.deque[ServerSentEvent] = collections.deque()
-        self._parser: SSEParser | None = None
-        self._action: Action | None = None
-        self._closing = False  # close() or abort() asked; the loop ends at its next step
-        self._url = self._request.url
-        self._ends_at_close = False
+        self._queue: collections.deque[Any] = collections.deque()
+        self._reason: str | None = None  # why the current operation must end, if it must
 
     @property
     def ready_state(self) -> ReadyState:
         """CONNECTING (also while waiting to reconnect), OPEN, or CLOSED."""
-        return self._ready_state
+        return self._flow.ready_state
 
     @property
     def url(self) -> str:
-        """The URL of the current response, after redirects; before the first response,
+        """The URL of the latest response, after redirects; before the first response,
         the URL asked for."""
-        return self._url
+        return self._flow.url
+
+    @property
+    def response_headers(self) -> Mapping[str, str]:
+        """The headers (lower-case names) of the latest response, kept after the loop
+        ends: an MCP client reads ``mcp-session-id`` here after ``initialize``."""
+        return self._flow.response_headers
 
     @property
     def last_event_id(self) -> str:
         """The last event ID received (or given as ``last_event_id=``); a reconnect sends
-        it as ``Last-Event-ID``."""
-        parser = self._parser
-        return parser.last_event_id if parser is not None else self._session.last_event_id
+        it as ``Last-Event-ID``. Kept after the loop ends, however it ends."""
+        return self._flow.last_event_id
 
     @property
     def retry(self) -> float:
         """The reconnection time in seconds: the server's latest ``retry:``, else the
         reconnect policy's ``initial_delay`` (before backoff and jitter)."""
-        # While a stream is open, its parser holds the newest retry: (the session adopts
-        # it when the stream ends); a getter reads it without changing anything.
-        parser = self._parser
-        if parser is not None and parser.retry is not None:
-            return self._session.reconnection_time_for(parser.retry)
-        return self._session.reconnection_time
+        return self._flow.retry
 
-    def _opened(self, response: Any, *, ends_at_close: bool) -> None:
-        self._url = str(response.url)
-        self._ends_at_close = ends_at_close
-        self._parser = SSEParser(
-            last_event_id=self._session.last_event_id, max_event_size=self._max_event_size
-        )
-        self._ready_state = ReadyState.OPEN
-        if self._on_open is not None:
-            self._on_open(response)
+    def _ask(self, reason: str) -> bool:
+        """Record why the current operation must end; False if a stronger reason is
+        already there (or the source has finished)."""
+        current = self._reason
+        if current is not None and _STRENGTH[current] >= _STRENGTH[reason]:
+            return current == reason == "restart"
+        self._reason = reason
+        return True
 
-    def _waiting(self, seconds: float) -> None:
-        self._ready_state = ReadyState.CONNECTING
-        if self._on_reconnect is not None:
-            self._on_reconnect(seconds, self._session.last_error)
-
-    def _accept(self, events: list[ServerSentEvent]) -> None:
-        self._session.event(events[0])
-        self._queue.extend(events)
-
-    def _ended(self, error: BaseException | None) -> None:
-        # Raises EventTooLargeError if the parser deferred one; the events before it
-        # were queued already.
-        parser = self._parser
-        assert parser is not None
-        self._parser = None
-        self._ready_state = ReadyState.CONNECTING
-        if error is None and self._ends_at_close and parser.mid_event:
-            # A body delimited by the connection's close, cut off with a clean FIN,
-            # looks like its end; an event left half-way tells the two apart. (A
-            # chunked or sized body that ends mid-event was ended on purpose.)
-            error = ConnectionError("the stream ended in the middle of an event")
-        self._action = self._session.disconnected(
-            error, last_event_id=parser.last_event_id, retry_ms=parser.retry
-        )
-        parser.close()
+    def _take_reason(self) -> str | None:
+        # The flow consumes every reason but "stop", which holds until the end.
+        reason = self._reason
+        if reason is not None and reason != "stop" and reason != "deadline":
+            self._reason = None
+        return reason

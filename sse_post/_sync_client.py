@@ -1,18 +1,18 @@
-"""``EventSource``: the blocking client, on ``httpx.Client`` (or httpx2's).
+"""``EventSource``: the blocking driver of the stream flow, on ``httpx.Client`` (or httpx2's).
 
-A thin driver: it sends, reads, waits and closes, and asks ``SourceCore`` (parser and
-reconnect session) what everything means. Its async twin is ``_async_client``; keep
-the two in the same method order.
-
-Abort must end a loop blocked anywhere within 100 ms. The reconnect wait is a
-``threading.Event`` wait; a read blocked on a silent stream is woken by shutting the
-socket down (``response.close()`` from another thread would not wake it); and sending
-and waiting for headers runs in a short-lived worker thread, so that an abort while
-connecting or waiting for headers ends the loop at once while the worker winds down.
+It performs what the flow (``_flow.py``) asks and decides nothing. One thread owns a
+response: the iterating thread opens, reads and closes it; ``close()``, an abort, the
+idle watch or ``restart()`` from another thread only *ask* (``_interrupt``): they set the
+reason and wake the owner. A blocked HTTP/1.1 read is woken by shutting the socket down,
+which is safe because an HTTP/1.1 connection serves only our request until its response
+is closed (the owner then closes it, and the pool drops it). Sending and waiting for the
+headers run in a worker thread (carrying the caller's contextvars), so that a connect
+that cannot be interrupted still lets the loop end at once.
 """
 
 from __future__ import annotations
 
+import contextvars
 import socket
 import threading
 import time
@@ -20,23 +20,9 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 
-from ._errors import IdleTimeoutError, ResponseError
-from ._httpx import (
-    DEFAULT_TIMEOUT,
-    EXCERPT_SIZE,
-    can_read_raw,
-    content_type,
-    decode_excerpt,
-    ends_at_close,
-    is_client_default,
-    is_transport_error,
-    request_unsent,
-    socket_from_stream,
-    socket_of,
-    timeout_argument,
-)
+from . import _httpx as adapter
+from ._flow import CLOSE, READ, Deliver, Interrupted
 from ._parser import DEFAULT_MAX_EVENT_SIZE
-from ._reconnect import Connect, Raise, ReadyState, Stop, Verdict, Wait, parse_retry_after
 from ._source import SourceCore
 
 if TYPE_CHECKING:
@@ -45,8 +31,10 @@ if TYPE_CHECKING:
 
     from ._abort import AbortSignal
     from ._events import ServerSentEvent
+    from ._protocol import StreamProtocol
     from ._reconnect import ReconnectPolicy
-    from ._request import Content, HeaderTypes
+    from ._redirects import RedirectPolicy
+    from ._request import Content, HeaderTypes, Outgoing
 
 __all__ = ["EventSource"]
 
@@ -58,9 +46,10 @@ class EventSource(SourceCore):
     `close`, to release the connection. Breaking out of a ``for`` loop closes it.
 
     Args:
-        url: the URL to request.
+        url: the absolute ``http``/``https`` URL to request.
         method: any HTTP method; ``"GET"`` by default.
-        headers: request headers. ``Accept: text/event-stream`` and
+        headers: request headers, or a zero-argument callable returning them, called
+            for every attempt (fresh credentials). ``Accept: text/event-stream`` and
             ``Cache-Control: no-cache`` are added unless given; the caller's object is
             never modified.
         params: query parameters, as for httpx.
@@ -69,9 +58,11 @@ class EventSource(SourceCore):
         content: a body: bytes, str, an iterable of bytes, or a zero-argument callable
             returning one, called again on each reconnect. A one-shot iterator is sent
             once; a reconnect that would need it raises `ConnectionLostError`.
-        client: an ``httpx.Client`` (or an httpx2 one) to send with; it is not closed.
-            Without one, a client is made (following redirects, reads timing out after
-            300 s) and closed with the source.
+        client: an ``httpx.Client`` (or an httpx2 one) to send with; it is not closed,
+            and its ``follow_redirects``, event hooks and auth are honoured. Without one,
+            a client is made (following redirects, reads timing out after 300 s).
+        auth: an ``httpx.Auth`` (or httpx2's) run on every attempt, for example to
+            refresh a token on 401; by default the client's.
         timeout: ``httpx.Timeout`` or seconds for each request; by default the client's.
         signal: an `AbortSignal`; aborting it ends the iteration quietly.
         last_event_id: resume from this event ID: sent as ``Last-Event-ID`` from the
@@ -80,26 +71,36 @@ class EventSource(SourceCore):
             `SSEParser`); ``None`` for none.
         idle_timeout: seconds without an event (comments and keep-alives do not count)
             after which the connection counts as dropped; ``None`` to wait forever.
-        reconnect: a `ReconnectPolicy`, ``True`` for the default one, or
-            ``False`` never to reconnect.
+        deadline: seconds for the whole iteration, reconnects included; past it the
+            loop raises `DeadlineExceededError`.
+        reconnect: a `ReconnectPolicy`, ``True`` for the default one, or ``False`` never
+            to reconnect.
+        protocol: a `StreamProtocol` (see ``sse_post.protocols``): end and error events,
+            JSON answers, resume.
+        redirects: a `RedirectPolicy` for the redirects the client follows.
         on_open: called with the response each time a stream opens (status, headers,
             final URL), from the iterating thread, before its first event.
         on_reconnect: called with the delay in seconds and the failure (``None`` after
             a clean end) before each wait to reconnect, from the iterating thread.
+        on_comment: called with each comment's text (``:hi`` gives ``"hi"``), from the
+            iterating thread, in stream order with the events.
 
     Raises:
         TypeError: more than one body, or an argument of the wrong kind.
-        ValueError: an empty method, a bad ``last_event_id``, ``max_event_size`` or
-            ``idle_timeout``.
+        ValueError: a URL that is not absolute http(s), an empty method, a bad
+            ``last_event_id``, ``max_event_size``, ``idle_timeout`` or ``deadline``.
 
-    Iterating raises:
-        ResponseError: the server answered with another status than 200, 204 and the
-            retryable ones, or with a 200 that is not ``text/event-stream``.
-        ConnectionLostError: the stream broke and could not safely be resumed.
+    Iterating raises (every one an `SSEError`):
+        ResponseError: the server answered with another status than 200, 202, 204 and
+            the retryable ones, or with a 200 that is not ``text/event-stream``.
+        NetworkError: the server could not be reached and the request is not retried.
+        ConnectionLostError: the stream broke and could not safely be resumed
+            (`IncompleteStreamError`: before the protocol's end event).
         ReconnectError: the reconnect policy gave up.
+        ServerEventError: the protocol's error rule matched an event.
         EventTooLargeError: the server sent a line or event over ``max_event_size``.
-        httpx.HTTPError: a failure that reconnection cannot cure (a bad URL, say), or
-            any transport error when ``reconnect=False`` and the first connect fails.
+        DeadlineExceededError: ``deadline`` passed.
+        RedirectError: a redirect that is not followed.
     """
 
     def __init__(
@@ -107,21 +108,27 @@ class EventSource(SourceCore):
         url: str,
         *,
         method: str = "GET",
-        headers: HeaderTypes | None = None,
+        headers: HeaderTypes | Callable[[], HeaderTypes] | None = None,
         params: Any = None,
         json: Any = None,
         data: Mapping[str, Any] | None = None,
         content: Content | None = None,
         client: httpx.Client | None = None,
+        auth: Any = httpx.USE_CLIENT_DEFAULT,
         timeout: Any = httpx.USE_CLIENT_DEFAULT,
         signal: AbortSignal | None = None,
         last_event_id: str = "",
         max_event_size: int | None = DEFAULT_MAX_EVENT_SIZE,
         idle_timeout: float | None = None,
+        deadline: float | None = None,
         reconnect: ReconnectPolicy | bool = True,
+        protocol: StreamProtocol | None = None,
+        redirects: RedirectPolicy | None = None,
         on_open: Callable[[httpx.Response], None] | None = None,
         on_reconnect: Callable[[float, BaseException | None], None] | None = None,
+        on_comment: Callable[[str], None] | None = None,
     ) -> None:
+        adapter.check_url(str(url))
         super().__init__(
             url,
             method=method,
@@ -134,22 +141,30 @@ class EventSource(SourceCore):
             last_event_id=last_event_id,
             max_event_size=max_event_size,
             idle_timeout=idle_timeout,
+            deadline=deadline,
             reconnect=reconnect,
+            protocol=protocol,
+            redirects=redirects,
+            follow_redirects=client is None or adapter.follows_redirects(client),
             on_open=on_open,
             on_reconnect=on_reconnect,
+            on_comment=on_comment,
         )
         self._owns_client = client is None
-        self._client: Any = client or httpx.Client(timeout=DEFAULT_TIMEOUT, follow_redirects=True)
-        self._timeout = timeout
-        self._lock = threading.Lock()  # guards _closing, _socket and _busy across threads
-        self._wake = threading.Event()  # set by abort, close and a finished connect
-        self._busy = False  # a thread is inside __next__ and will clean up itself
+        self._client: Any = client or httpx.Client(**adapter.own_client_options())
+        self._auth, self._timeout = auth, timeout
+        # Reentrant: abort() may run in a signal handler while this thread holds it.
+        self._lock = threading.RLock()
+        self._wake = threading.Event()
+        self._ops: Any = None  # the flow's generator, once started
         self._response: Any = None
         self._chunks: Iterator[bytes] | None = None
-        self._socket: socket.socket | None = None  # the open response's, to shut down
-        self._connecting_socket: socket.socket | None = None  # a dup, while connecting
-        self._idle: _IdleWatch | None = None
-        self._unsubscribe = signal._subscribe(self._interrupt) if signal is not None else None
+        self._socket: socket.socket | None = None  # shut down to wake the owner
+        self._h2: Any = None  # (connection, stream id) of an HTTP/2 request
+        self._owner: int | None = None  # the thread iterating now
+        self._closed = threading.Event()
+        self._watch: _Watch | None = None
+        self._unsubscribe = signal._subscribe(self._abort) if signal is not None else None
 
     @property
     def response(self) -> httpx.Response | None:
@@ -169,323 +184,280 @@ class EventSource(SourceCore):
         self.close()
 
     def __iter__(self) -> Iterator[ServerSentEvent]:
-        queue = self._queue
         try:
             while True:
-                # Events a chunk completed go straight out of the queue: the per-event
-                # cost of the loop is a generator resume and a popleft.
-                while queue and not self._closing:
-                    yield queue.popleft()
-                try:
-                    event = self.__next__()
-                except StopIteration:
-                    return
-                yield event
+                yield self.__next__()
+        except StopIteration:
+            return
         finally:
             self.close()  # also when the loop breaks out
 
     def __next__(self) -> ServerSentEvent:
-        if self._queue and not self._closing:
-            return self._queue.popleft()
         with self._lock:
-            self._busy = True
+            if self._owner is not None:
+                raise RuntimeError("this EventSource is already being iterated elsewhere")
+            self._owner = threading.get_ident()
         try:
-            return self._step()
+            while True:
+                if self._queue and self._reason != "stop":
+                    item = self._queue.popleft()
+                    if isinstance(item, str):
+                        assert self._on_comment is not None
+                        self._on_comment(item)
+                        continue
+                    return item  # type: ignore[no-any-return]
+                if not self._advance():
+                    raise StopIteration
         finally:
             with self._lock:
-                self._busy = False
+                self._owner = None
+                if self._reason == "stop":
+                    self._finish()
 
     def close(self) -> None:
         """Stop: end the iteration quietly and close the connection.
 
-        Safe to call from any thread, at any moment, and more than once. A loop blocked
-        in another thread returns within milliseconds.
+        Safe to call from any thread, at any moment, and more than once. From another
+        thread it returns once the iterating thread has closed the connection (it wakes
+        within milliseconds), or after 5 s if that thread is stuck in the caller's code.
         """
-        self._interrupt()
+        self._interrupt("stop")
         with self._lock:
-            if self._busy:
-                return  # the iterating thread sees _closing and cleans up
-        self._finish()
-
-    def _step(self) -> ServerSentEvent:
-        while True:
-            if self._queue and not self._closing:
-                return self._queue.popleft()
-            if self._closing or self._ready_state is ReadyState.CLOSED:
-                self._finish()
-                raise StopIteration
-            if self._chunks is None:
-                self._connect()
-                continue
-            try:
-                chunk = next(self._chunks)
-            except StopIteration:
-                self._disconnect(None)
-                continue
-            except Exception as exc:
-                if self._closing:
-                    continue
-                if not is_transport_error(exc):
-                    self._finish()
-                    raise
-                self._disconnect(exc)
-                continue
-            self._feed(chunk)
-
-    def _feed(self, chunk: bytes) -> None:
-        assert self._parser is not None
-        try:
-            events = self._parser.feed(chunk)
-        except BaseException:
-            self._finish()
-            raise
-        if events:
-            self._accept(events)
-            if self._idle is not None:
-                self._idle.poke()
-
-    def _connect(self) -> None:
-        action = self._action or self._session.start()
-        self._action = None
-        while not self._closing:
-            if isinstance(action, Wait):
-                self._waiting(action.seconds)
-                with self._lock:
-                    if self._closing:
-                        return
-                    self._wake.clear()
-                self._wake.wait(action.seconds)
-                if self._closing:
-                    return
-                action = self._session.waited()
-            elif isinstance(action, Stop):
+            owner = self._owner
+            if owner is None:
                 self._finish()
                 return
-            elif isinstance(action, Raise):
-                self._finish()
-                raise action.error
-            else:
-                try:
-                    response = self._send(action)
-                except Exception as exc:
-                    if not is_transport_error(exc):
-                        self._finish()
-                        raise
-                    action = self._session.connect_failed(exc, maybe_sent=not request_unsent(exc))
-                    continue
-                if response is None:
-                    return
-                verdict = self._session.response_received(
-                    response.status_code, content_type(response)
-                )
-                if verdict is Verdict.OPEN:
-                    self._open(response)
-                    return
-                error = self._reject(response)
-                if verdict is Verdict.STOP:
-                    self._finish()
-                    return
-                if verdict is Verdict.REJECT:
-                    self._finish()
-                    raise error
-                retry_after = parse_retry_after(
-                    response.headers.get("retry-after"), now=time.time()
-                )
-                action = self._session.connect_failed(error, retry_after=retry_after)
+        if owner != threading.get_ident():
+            self._closed.wait(5.0)
 
-    def _send(self, action: Connect) -> Any:
-        spec = self._request
-        extra: dict[str, Any] = {}
-        if not is_client_default(self._timeout):
-            extra["timeout"] = timeout_argument(self._timeout)
-        request = self._client.build_request(
-            spec.method,
-            spec.url,
-            params=spec.params,
-            headers=spec.headers_for(action.headers),
-            json=spec.json,
-            data=spec.data,
-            content=spec.body_for_attempt(),
-            extensions={"trace": self._trace},
-            **extra,
-        )
-        attempt = _Attempt()
-        with self._lock:
-            if self._closing:
-                return None
-            self._wake.clear()
-        worker = threading.Thread(
-            target=self._send_in_worker, args=(request, attempt), daemon=True
-        )
-        worker.start()
-        self._wake.wait()
-        with self._lock:
-            if attempt.outcome is None:  # aborted first: the worker closes what it gets
-                attempt.abandoned = True
-                return None
-            self._forget_connecting_socket()
-        if isinstance(attempt.outcome, BaseException):
-            raise attempt.outcome
-        return attempt.outcome
+    def restart(self) -> None:
+        """Drop the current connection and reconnect at once, as after a drop, sending
+        ``Last-Event-ID``. An explicit restart may replay a POST. Any thread."""
+        self._interrupt("restart")
 
-    def _send_in_worker(self, request: Any, attempt: _Attempt) -> None:
+    def _advance(self) -> bool:
+        # Runs the flow until it delivers (True) or ends (False).
+        if self._ops is None:
+            if self._reason == "stop":
+                return False
+            self._ops = self._flow.run()
+            self._watch = _Watch(self) if self._flow.idle_timeout or self._flow.deadline else None
+        result: Any = None
         try:
-            outcome: Any = self._client.send(request, stream=True, follow_redirects=True)
+            while True:
+                try:
+                    op = self._ops.send(result)
+                except StopIteration:
+                    self._interrupt("stop")
+                    return False
+                result = self._perform(op)
+                if result is _DELIVERED:
+                    return True
+        except BaseException:
+            self._interrupt("stop")  # an error, or KeyboardInterrupt: end and clean up
+            raise
+
+    def _perform(self, op: Any) -> Any:
+        if op is READ:
+            return self._read()
+        if type(op) is Deliver:
+            self._queue.extend(op.items)
+            if self._watch is not None:
+                self._watch.poke()
+            return _DELIVERED
+        if op is CLOSE:
+            self._close_response()
+            return None
+        if hasattr(op, "request"):
+            return self._send(op.request)
+        return self._wait(op.seconds)
+
+    def _read(self) -> Any:
+        reason = self._take_reason()
+        if reason is not None:
+            return Interrupted(reason)
+        try:
+            return next(self._chunks, b"")  # type: ignore[arg-type]
+        except Exception as exc:
+            reason = self._take_reason()
+            if reason is not None:
+                return Interrupted(reason)
+            failed = adapter.failure(exc)
+            if failed is None:
+                raise
+            return failed
+
+    def _wait(self, seconds: float) -> Any:
+        with self._lock:
+            self._wake.clear()
+        reason = self._take_reason()
+        if reason is None:
+            self._wake.wait(seconds)
+            reason = self._take_reason()
+        return None if reason is None else Interrupted(reason)
+
+    def _send(self, outgoing: Outgoing) -> Any:
+        request = adapter.build_request(self._client, outgoing, self._timeout, self._trace)
+        options = adapter.send_options(self._auth, outgoing)
+        box: list[Any] = []
+        with self._lock:
+            self._wake.clear()
+            if self._reason is not None:
+                return Interrupted(self._take_reason() or "stop")
+        context = contextvars.copy_context()
+        threading.Thread(
+            target=context.run, args=(self._send_in_worker, request, options, box), daemon=True
+        ).start()
+        try:
+            self._wake.wait()
+        finally:
+            with self._lock:
+                if not box:  # interrupted first: the worker closes what it gets
+                    box.append(None)
+        outcome = box[0]
+        if outcome is None:
+            return Interrupted(self._take_reason() or "stop")
+        if isinstance(outcome, BaseException):
+            failed = adapter.failure(outcome)
+            if failed is None:
+                raise outcome
+            return failed
+        with self._lock:
+            self._response = outcome
+            if adapter.is_http2(outcome):
+                self._drop_socket()
+            elif self._socket is None:
+                sock = adapter.socket_of(outcome)
+                self._socket = sock.dup() if sock is not None else None
+            if self._reason is not None:
+                _shutdown(self._socket)
+        self._chunks = outcome.iter_raw()
+        if self._watch is not None:
+            self._watch.poke()
+        return adapter.head(outcome)
+
+    def _send_in_worker(self, request: Any, options: dict[str, Any], box: list[Any]) -> None:
+        try:
+            outcome: Any = self._client.send(request, **options)
         except BaseException as exc:
             outcome = exc
         with self._lock:
-            abandoned = attempt.abandoned
+            abandoned = bool(box)
             if not abandoned:
-                attempt.outcome = outcome
+                box.append(outcome)
                 self._wake.set()
         if abandoned and not isinstance(outcome, BaseException):
-            outcome.close()
+            self._abandon(outcome)
 
     def _trace(self, name: str, info: Mapping[str, Any]) -> None:
-        # httpcore reports each new connection's TCP stream: keep a duplicate of its
-        # socket, so that an abort during the TLS handshake or while waiting for headers
-        # can shut the connection down. A duplicate, because wrapping the socket in TLS
-        # detaches the original object from the connection.
-        if name.endswith("connect_tcp.complete"):
-            sock = socket_from_stream(info.get("return_value"))
-            if sock is None:
+        kind, target = adapter.trace_target(name, info)
+        if not kind:
+            return
+        with self._lock:
+            self._drop_socket()
+            if kind == "h2":
+                self._h2 = target
+            elif target is not None:
+                # While connecting, or on an HTTP/1.1 connection carrying our request,
+                # the socket is ours alone: an interrupt may shut it down to wake us.
+                # A duplicate, since TLS detaches the original object.
+                self._socket = target.dup()
+                if self._reason is not None:
+                    _shutdown(self._socket)
+
+    def _drop_socket(self) -> None:
+        sock, self._socket = self._socket, None
+        if sock is not None:
+            sock.close()
+
+    def _abandon(self, response: Any) -> None:
+        if adapter.is_http2(response) and self._h2 is not None:
+            adapter.h2_reset(self._h2)
+        response.close()
+
+    def _abort(self) -> None:
+        self._interrupt("stop")
+
+    def _interrupt(self, reason: str) -> None:
+        with self._lock:
+            if not self._ask(reason):
                 return
-            with self._lock:
-                if self._closing:
-                    _shutdown(sock)
-                else:
-                    self._forget_connecting_socket()
-                    self._connecting_socket = sock.dup()
-
-    def _open(self, response: Any) -> None:
-        with self._lock:
-            self._response = response
-            self._socket = socket_of(response)
-            if self._closing:
-                _shutdown(self._socket)
-        self._opened(response, ends_at_close=ends_at_close(response))
-        self._chunks = response.iter_raw() if can_read_raw(response) else response.iter_bytes()
-        if self._idle_timeout is not None:
-            self._idle = _IdleWatch(self._idle_timeout, self._interrupt_read)
-
-    def _reject(self, response: Any) -> ResponseError:
-        body = b""
-        chunks = response.iter_bytes()
-        try:
-            for chunk in chunks:
-                body += chunk
-                if len(body) >= EXCERPT_SIZE:
-                    break
-        except Exception as exc:
-            if not is_transport_error(exc):
-                raise
-        finally:
-            chunks.close()
-            response.close()
-        return ResponseError(
-            response.status_code, content_type(response), response.headers, decode_excerpt(body)
-        )
-
-    def _disconnect(self, error: Exception | None) -> None:
-        idle, self._idle = self._idle, None
-        if idle is not None:
-            idle.stop()
-            if idle.fired:
-                error = IdleTimeoutError(idle.timeout)
-        self._close_response()
-        try:
-            self._ended(error)
-        except BaseException:
-            self._finish()
-            raise
-
-    def _interrupt(self) -> None:
-        with self._lock:
-            self._closing = True
             self._wake.set()
-            _shutdown(self._socket)
-            _shutdown(self._connecting_socket)
-
-    def _forget_connecting_socket(self) -> None:
-        # Called under the lock.
-        if self._connecting_socket is not None:
-            self._connecting_socket.close()
-            self._connecting_socket = None
-
-    def _interrupt_read(self) -> None:
-        with self._lock:
             _shutdown(self._socket)
 
     def _close_response(self) -> None:
         with self._lock:
             response, self._response = self._response, None
-            self._socket = None
-        chunks, self._chunks = self._chunks, None
-        if chunks is not None:
-            chunks.close()  # type: ignore[attr-defined]
+            sock, self._socket = self._socket, None
+            h2, self._h2 = self._h2, None
+        self._chunks = None
         if response is not None:
+            if h2 is not None and not response.is_closed:
+                adapter.h2_reset(h2)
             response.close()
+        if sock is not None:
+            sock.close()
 
     def _finish(self) -> None:
-        with self._lock:
-            if self._ready_state is ReadyState.CLOSED and self._response is None:
-                return
-            self._ready_state = ReadyState.CLOSED
-            self._closing = True
-            self._wake.set()
-        if self._idle is not None:
-            self._idle.stop()
-            self._idle = None
+        # Under the lock, by the owner (or by close() when nobody iterates).
+        self._reason = "stop"
+        if self._ops is not None:
+            self._ops.close()
+        self._ops = None
+        self._queue.clear()
+        if self._watch is not None:
+            self._watch.stop()
+            self._watch = None
         self._close_response()
-        if self._parser is not None:
-            self._parser = None
-        with self._lock:
-            self._forget_connecting_socket()
         if self._owns_client:
             self._client.close()
         if self._unsubscribe is not None:
             self._unsubscribe()
+            self._unsubscribe = None
+        self._closed.set()
 
 
-class _Attempt:
-    __slots__ = ("abandoned", "outcome")
+class _Watch:
+    """Interrupts its source when no event came for ``idle_timeout`` s, or when the
+    ``deadline`` has passed. One thread per source that has either."""
 
-    def __init__(self) -> None:
-        self.outcome: Any = None
-        self.abandoned = False
-
-
-class _IdleWatch:
-    """Calls ``on_idle`` (from its own thread) once no event came for ``timeout`` s."""
-
-    def __init__(self, timeout: float, on_idle: Any) -> None:
-        self.timeout = timeout
-        self.fired = False
-        self._deadline = time.monotonic() + timeout
-        self._on_idle = on_idle
+    def __init__(self, source: EventSource) -> None:
+        flow = source._flow
+        self._source = source
+        now = time.monotonic()
+        self._idle = flow.idle_timeout
+        self._end = now + flow.deadline if flow.deadline else None
+        self._next = now + self._idle if self._idle else None
         self._stopped = threading.Event()
-        threading.Thread(target=self._run, daemon=True, name="sse-post-idle").start()
+        threading.Thread(target=self._run, daemon=True, name="sse-post-watch").start()
 
     def poke(self) -> None:
-        self._deadline = time.monotonic() + self.timeout
+        if self._idle:
+            self._next = time.monotonic() + self._idle
 
     def stop(self) -> None:
         self._stopped.set()
 
     def _run(self) -> None:
         while True:
-            remaining = self._deadline - time.monotonic()
-            if remaining <= 0:
-                self.fired = True
-                self._on_idle()
+            now = time.monotonic()
+            if self._end is not None and now >= self._end:
+                self._source._interrupt("deadline")
                 return
-            if self._stopped.wait(remaining):
+            if self._next is not None and now >= self._next:
+                if self._source._response is not None:
+                    self._source._interrupt("idle")
+                self._next = now + (self._idle or 0)
+            wake = min(t for t in (self._end, self._next) if t is not None)
+            if self._stopped.wait(max(wake - now, 0.001)):
                 return
+
+
+_DELIVERED = object()
 
 
 def _shutdown(sock: socket.socket | None) -> None:
-    # Wakes a recv() blocked in another thread, which close() alone would not. Called
-    # under the source's lock, so the reading thread cannot close the socket meanwhile.
+    # Wakes a recv() blocked in another thread, which close() alone would not.
     if sock is not None:
         try:
             sock.shutdown(socket.SHUT_RDWR)

@@ -48,7 +48,7 @@ class Outcome:
         return [e.data for e in self.events]
 
 
-FAST = sse_post.ReconnectPolicy(initial_delay=0.01, max_delay=0.05, jitter=0.0)
+FAST = sse_post.ReconnectPolicy(initial_delay=0.01, max_delay=0.05, jitter=0.0, min_delay=0.0)
 
 
 class Runner:

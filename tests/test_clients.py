@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
 import pytest
 
@@ -172,7 +173,7 @@ class TestResponses:
                 stream(b"data: ok\n\n")(h)
 
         url = server.route(script)
-        out = run(url, method="POST", reconnect=FAST)
+        out = run(url, method="POST", reconnect=replace(FAST, retry_unopened=True))
         assert (out.data, out.error) == (["ok"], None)
         assert len(server.requests_to(url)) == 2
 
@@ -342,8 +343,15 @@ class TestReconnection:
             assert out.error is None
             assert len(server.requests_to(url)) == 2
         else:
-            assert type(out.error) is sse_post.ConnectionLostError
+            # A POST whose first connection failed reports at once, the transport's
+            # error as the cause; even an explicit policy never replays it (it may
+            # have reached the server).
+            assert type(out.error) is sse_post.NetworkError
+            assert out.error.__cause__ is not None
             assert len(server.requests_to(url)) == 1
+            out = run(url, method=method, reconnect=replace(FAST, retry_unopened=True))
+            assert type(out.error) is sse_post.ConnectionLostError
+            assert len(server.requests_to(url)) == 2
 
     def test_drops_exhaust_policy(self, run, server):
         def script(h):
@@ -401,7 +409,9 @@ class TestReconnection:
 
         url = server.route(script)
         out = run(url, idle_timeout=0.2, method="POST", reconnect=FAST)
-        assert type(out.error) is sse_post.ConnectionLostError
+        assert isinstance(out.error, sse_post.ConnectionLostError)
+        assert isinstance(out.error, TimeoutError)  # caused by a timeout
+        assert "timed out" in str(out.error)
         assert isinstance(out.error.__cause__, sse_post.IdleTimeoutError)
         assert isinstance(out.error.__cause__, TimeoutError)
 
@@ -426,7 +436,7 @@ class TestHooks:
 
         opened, waits = [], []
         url = server.route(script)
-        policy = ReconnectPolicy(jitter=0)
+        policy = ReconnectPolicy(jitter=0, min_delay=0)
         out = run(
             url,
             method="POST",
