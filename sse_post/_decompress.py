@@ -16,6 +16,7 @@ No I/O here: the drivers read raw bytes, this module turns them into body bytes.
 
 from __future__ import annotations
 
+import functools
 import importlib
 from typing import TYPE_CHECKING, Any
 
@@ -56,6 +57,8 @@ class UnsupportedEncodingError(ValueError):
     """A Content-Encoding this module cannot decode with bounded output."""
 
 
+# Cached: a failed import searches the path again on every call, and this runs per request.
+@functools.cache
 def _brotli_module() -> Any:
     for name in ("brotli", "brotlicffi"):
         try:
@@ -68,6 +71,7 @@ def _brotli_module() -> Any:
     return None
 
 
+@functools.cache
 def _zstd_module() -> Any:
     for name in ("compression.zstd", "backports.zstd"):
         try:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import gzip
 import random
 import struct
+import subprocess
+import sys
 import tracemalloc
 import zlib
 from collections.abc import Callable, Iterator
@@ -335,3 +337,15 @@ class TestExcerpt:
     def test_negative_limits_are_misuse(self):
         with pytest.raises(ValueError, match="limits"):
             Excerpt(decoder_for(""), -1)
+
+
+def test_decoding_imports_no_io_libraries():
+    code = (
+        "import sys\n"
+        "from sse_post._decompress import accept_encoding, decoder_for\n"
+        "list(decoder_for(accept_encoding()).flush())\n"
+        "bad = {'httpx', 'anyio', 'asyncio', 'trio', 'socket'} & set(sys.modules)\n"
+        "print(sorted(bad))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
