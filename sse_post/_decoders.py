@@ -53,7 +53,7 @@ class Decoder:
         self._flushed = False
 
     def feed(self, data: bytes) -> Iterator[bytes]:
-        """Queue raw body bytes; return an iterator over the decoded pieces.
+        """Queue raw body bytes now; return a lazy iterator over the decoded pieces.
 
         Raises:
             RuntimeError: called after ``flush``.
@@ -66,6 +66,8 @@ class Decoder:
 
     def flush(self) -> Iterator[bytes]:
         """End of body: return an iterator over what is left, then check the end.
+
+        The end is checked only once the iterator is exhausted; abandoning it skips that.
 
         Raises:
             RuntimeError: called twice.
