@@ -48,8 +48,7 @@ class Decoder:
         if max_piece <= 0:
             raise ValueError(f"expected a positive max_piece, got {max_piece!r}")
         self.max_piece = max_piece
-        self._buf = b""
-        self._pos = 0
+        self._buf, self._pos = b"", 0  # queued raw bytes, and how far they are taken
         self._flushed = False
 
     def feed(self, data: bytes) -> Iterator[bytes]:
