@@ -286,7 +286,7 @@ class AsyncEventSource(SourceCore):
             return failed
         self._connecting = None
         self._response = response
-        self._chunks = response.aiter_raw()
+        self._chunks = adapter.abody(response)
         if self._flow.idle_timeout is not None:
             self._idle_at = anyio.current_time() + self._flow.idle_timeout
         return adapter.head(response)
@@ -347,6 +347,7 @@ class AsyncEventSource(SourceCore):
         if self._closed.is_set():
             return
         self._reason = "stop"
+        self._flow.finish()
         if self._ops is not None:
             self._ops.close()
             self._ops = None

@@ -44,6 +44,8 @@ __all__ = ["CLOSE", "READ", "Deliver", "Failed", "Head", "Interrupted", "Send", 
 
 #: How much of an error response's body a ResponseError shows.
 EXCERPT_SIZE = 4096
+#: How many raw bytes of an error body are read at most, whatever they decode to.
+_RAW_LIMIT = 1 << 20
 
 
 @final
@@ -162,6 +164,11 @@ class StreamFlow:
             return self.session.reconnection_time_for(parser.retry)
         return self.session.reconnection_time
 
+    def finish(self) -> None:
+        """The source is done, whether or not the flow ever ran."""
+        self.ready_state = ReadyState.CLOSED
+        self.parser = None
+
     # --- the flow ------------------------------------------------------------------
     def run(self) -> Generator[Op, Result, None]:
         """Yield operations until the iteration ends; see the module docstring."""
@@ -243,7 +250,7 @@ class StreamFlow:
         parser = self.parser = SSEParser(
             last_event_id=session.last_event_id, max_event_size=self.max_event_size
         )
-        decoder = decoder_for(head.headers.get("content-encoding", ""))
+        decoder = _decoder(head)
         self.ready_state = ReadyState.OPEN
         if self.on_open is not None:
             self.on_open(head.raw)
@@ -264,18 +271,29 @@ class StreamFlow:
                     else:
                         error = chunk.error
                     break
-                if not chunk:
-                    if decoder is not None:
-                        events = _feed_all(parser, decoder.flush())
-                        if events:
-                            ended = yield from self._deliver(events, protocol)
-                    break
                 if decoder is None:
+                    if not chunk:
+                        break
                     events = parser.feed(chunk)
-                else:
-                    events = _feed_all(parser, decoder.feed(chunk))
-                if events and (yield from self._deliver(events, protocol)):
-                    ended = True
+                    if events and (yield from self._deliver(events, protocol)):
+                        ended = True
+                        break
+                    continue
+                # Decoded piece by piece, each bounded, each parsed before the next is
+                # inflated: the parser's cap stops a bomb early.
+                pieces = iter(decoder.feed(chunk) if chunk else decoder.flush())
+                while not ended:
+                    try:
+                        piece = next(pieces, None)
+                    except ValueError as exc:  # a corrupt or cut body: as a drop
+                        error = ConnectionError(f"the body could not be decoded: {exc}")
+                        break
+                    if piece is None:
+                        break
+                    events = parser.feed(piece)
+                    if events:
+                        ended = yield from self._deliver(events, protocol)
+                if ended or error is not None or not chunk:
                     break
         finally:
             self.parser = None
@@ -341,24 +359,28 @@ class StreamFlow:
     ) -> Generator[Op, Result, bytes | Interrupted]:
         """Read a body, decoded, up to ``limit`` bytes: past it, truncate (an error
         excerpt) or raise EventTooLargeError (a JSON answer)."""
-        decoder = decoder_for(head.headers.get("content-encoding", ""))
+        decoder = _decoder(head, max_piece=limit)
         body = bytearray()
-        while limit is None or len(body) <= limit:
+        raw = 0  # a body that decodes to nothing must not be read forever
+        while (limit is None or len(body) <= limit) and raw <= _RAW_LIMIT:
             chunk = yield READ
             if isinstance(chunk, Interrupted):
                 return chunk
             if type(chunk) is not bytes:
                 break  # a drop: keep what came
+            raw += len(chunk)
             try:
-                if not chunk:
-                    body += b"".join(decoder.flush()) if decoder is not None else b""
-                    break
-                for piece in [chunk] if decoder is None else decoder.feed(chunk):
-                    body += piece
-                    if limit is not None and len(body) > limit:
-                        break
+                if decoder is None:
+                    body += chunk
+                else:
+                    for piece in decoder.feed(chunk) if chunk else decoder.flush():
+                        body += piece
+                        if limit is not None and len(body) > limit:
+                            break
             except ValueError:
                 break  # a corrupt encoding: keep what decoded
+            if not chunk:
+                break
         yield CLOSE
         if limit is not None and len(body) > limit:
             if not truncate:
@@ -408,11 +430,23 @@ class StreamFlow:
         )
 
 
-def _feed_all(parser: SSEParser, pieces: Any) -> list[ServerSentEvent]:
-    events: list[ServerSentEvent] = []
-    for piece in pieces:
-        events += parser.feed(piece)
-    return events
+def _decoder(head: Head, max_piece: int | None = None) -> Any:
+    """The body's decoder, ``None`` for an unencoded one (the fast path).
+
+    Raises:
+        ResponseError: an encoding that cannot be decoded with bounded memory.
+    """
+    encoding = head.headers.get("content-encoding", "")
+    if not encoding or encoding.strip().lower() == "identity":
+        return None
+    try:
+        if max_piece is None:
+            return decoder_for(encoding)
+        return decoder_for(encoding, max_piece=max(min(max_piece, 1 << 16), 1))
+    except ValueError as exc:
+        raise ResponseError(
+            head.status, head.headers.get("content-type", ""), head.headers, str(exc)
+        ) from None
 
 
 def _payload(event: ServerSentEvent) -> object:

@@ -98,12 +98,14 @@ def follows_redirects(client: Any) -> bool:
 
 
 def send_options(auth: Any, outgoing: Outgoing) -> dict[str, Any]:
-    """``send()``'s keyword arguments: the auth to run (none across origins), streaming."""
+    """``send()``'s keyword arguments: the auth to run (none across origins), streaming,
+    and redirects left to the flow, which follows them if the client would."""
+    options: dict[str, Any] = {"stream": True, "follow_redirects": False}
     if outgoing.cross_origin:
-        return {"auth": None, "stream": True}
-    if type(auth).__name__ == "UseClientDefault":
-        return {"stream": True}
-    return {"auth": auth, "stream": True}
+        options["auth"] = None
+    elif type(auth).__name__ != "UseClientDefault":
+        options["auth"] = auth
+    return options
 
 
 def build_request(client: Any, outgoing: Outgoing, timeout: Any, trace: Any) -> Any:
@@ -138,9 +140,12 @@ def head(response: Any) -> Head:
     """What the flow needs of a response's head."""
     headers = response.headers
     h1 = response.http_version in ("HTTP/1.1", "HTTP/1.0")
+    fields = dict(headers.items())
+    if response.is_stream_consumed:
+        fields.pop("content-encoding", None)  # a mock's body, decoded already
     return Head(
         status=response.status_code,
-        headers=dict(headers.items()),
+        headers=fields,
         url=str(response.url),
         ends_at_close=h1
         and "content-length" not in headers
@@ -168,6 +173,16 @@ def failure(exc: BaseException) -> Failed | None:
         isinstance(exc, _classes("PoolTimeout"))
     )
     return Failed(error, unsent=unsent)
+
+
+def body(response: Any) -> Any:
+    """The body's bytes as they came (the flow decodes them), or a mock's, in memory."""
+    return response.iter_bytes() if response.is_stream_consumed else response.iter_raw()
+
+
+def abody(response: Any) -> Any:
+    """`body` for an async response."""
+    return response.aiter_bytes() if response.is_stream_consumed else response.aiter_raw()
 
 
 def is_http2(response: Any) -> bool:

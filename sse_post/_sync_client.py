@@ -331,7 +331,7 @@ class EventSource(SourceCore):
                 self._socket = sock.dup() if sock is not None else None
             if self._reason is not None:
                 _shutdown(self._socket)
-        self._chunks = outcome.iter_raw()
+        self._chunks = adapter.body(outcome)
         if self._watch is not None:
             self._watch.poke()
         return adapter.head(outcome)
@@ -401,6 +401,7 @@ class EventSource(SourceCore):
     def _finish(self) -> None:
         # Under the lock, by the owner (or by close() when nobody iterates).
         self._reason = "stop"
+        self._flow.finish()
         if self._ops is not None:
             self._ops.close()
         self._ops = None

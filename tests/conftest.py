@@ -67,12 +67,13 @@ class Runner:
     def is_async(self) -> bool:
         return self.mode != "sync"
 
-    def _client(self) -> Any:
+    def _client(self, follows: bool = False) -> Any:
         if self.flavour == "httpx":
             return None
         import httpx2
 
-        return httpx2.AsyncClient() if self.is_async else httpx2.Client()
+        cls = httpx2.AsyncClient if self.is_async else httpx2.Client
+        return cls(follow_redirects=follows)
 
     def __call__(
         self,
@@ -83,13 +84,14 @@ class Runner:
         **options: Any,
     ) -> Outcome:
         options.setdefault("reconnect", False)
+        self.follows = options.pop("client_follows", False)
         if self.is_async:
             return anyio.run(self._run_async, url, on_event, before, options, backend=self.mode)
         return self._run_sync(url, on_event, before, options)
 
     def _run_sync(self, url: str, on_event: Any, before: Any, options: dict[str, Any]) -> Outcome:
         outcome = Outcome()
-        client = self._client()
+        client = self._client(self.follows)
         try:
             with sse_post.EventSource(url, client=client, **options) as source:
                 outcome.source = source
@@ -112,7 +114,7 @@ class Runner:
         self, url: str, on_event: Any, before: Any, options: dict[str, Any]
     ) -> Outcome:
         outcome = Outcome()
-        client = self._client()
+        client = self._client(self.follows)
         try:
             async with sse_post.AsyncEventSource(url, client=client, **options) as source:
                 outcome.source = source

@@ -38,11 +38,11 @@ def test_last_event_id_header_becomes_the_resume_point():
     spec = build(headers={"Last-Event-ID": "5"})
     assert spec.last_event_id == "5"
     assert all(name.lower() != "last-event-id" for name, _ in spec.headers)
-    assert spec.headers_for({"Last-Event-ID": "6"})[-1] == ("Last-Event-ID", b"6")
+    assert spec.attempt("6").headers[-1] == ("Last-Event-ID", b"6")
 
 
 def test_non_ascii_last_event_id_is_utf8():
-    assert build().headers_for({"Last-Event-ID": "é"})[-1] == ("Last-Event-ID", "é".encode())
+    assert build().attempt("é").headers[-1] == ("Last-Event-ID", "é".encode())
 
 
 @pytest.mark.parametrize("bad", ["a\nb", "a\rb", "a\0b"])
@@ -76,7 +76,8 @@ def test_async_iterator_body_is_one_shot():
 def test_callable_body_is_called_per_attempt():
     calls = iter([b"1", b"2"])
     spec = build(content=lambda: next(calls))
-    assert [spec.body_for_attempt(), spec.body_for_attempt()] == [b"1", b"2"]
+    attempt = spec.attempt("")
+    assert [attempt.body["content"], attempt.body["content"]] == [b"1", b"2"]
 
 
 def test_bad_bodies():

@@ -33,20 +33,40 @@ def mode(request: pytest.FixtureRequest) -> str:
 
 def test_connect_errors_exhaust_the_policy(mode):
     with respx.mock:
-        route = respx.post(URL).mock(side_effect=httpx.ConnectError("refused"))
+        route = respx.get(URL).mock(side_effect=httpx.ConnectError("refused"))
         with pytest.raises(
             sse_post.ReconnectError, match="gave up after 3 failed attempts"
         ) as info:
-            run(mode, method="POST", reconnect=FAST)
+            run(mode, reconnect=FAST)
     assert route.call_count == 3
+    assert isinstance(info.value.__cause__, sse_post.NetworkError)
+    assert isinstance(info.value.__cause__.__cause__, httpx.ConnectError)
+
+
+def test_post_whose_server_is_down_fails_at_once(mode):
+    with respx.mock:
+        route = respx.post(URL).mock(side_effect=httpx.ConnectError("refused"))
+        with pytest.raises(sse_post.NetworkError, match="refused") as info:
+            run(mode, method="POST", reconnect=FAST)
+    assert route.call_count == 1
     assert isinstance(info.value.__cause__, httpx.ConnectError)
 
 
-def test_connect_error_without_reconnect_is_httpx_own(mode):
+def test_connect_timeout_is_a_timeout_error(mode):
+    with respx.mock:
+        respx.get(URL).mock(side_effect=httpx.ConnectTimeout("slow"))
+        with pytest.raises(sse_post.NetworkTimeoutError, match="timed out") as info:
+            run(mode, reconnect=False)
+    assert isinstance(info.value, TimeoutError)
+    assert isinstance(info.value.__cause__, httpx.ConnectTimeout)
+
+
+def test_connect_error_without_reconnect_is_wrapped(mode):
     with respx.mock:
         respx.get(URL).mock(side_effect=httpx.ConnectError("refused"))
-        with pytest.raises(httpx.ConnectError):
+        with pytest.raises(sse_post.NetworkError) as info:
             run(mode, reconnect=False)
+    assert isinstance(info.value.__cause__, httpx.ConnectError)
 
 
 def test_connect_error_then_success(mode):
