@@ -20,7 +20,7 @@ import contextlib
 import socket
 import threading
 from collections.abc import AsyncIterator, Iterator
-from typing import Any
+from typing import Any, Literal
 
 import anyio
 import uvicorn
@@ -35,7 +35,7 @@ from .server import WAIT
 
 
 @contextlib.contextmanager
-def serve(app: Any, *, lifespan: str = "off") -> Iterator[str]:
+def serve(app: Any, *, lifespan: Literal["on", "off"] = "off") -> Iterator[str]:
     """Run ``app`` with uvicorn on 127.0.0.1 in a thread; yield its base URL."""
     sock = socket.create_server(("127.0.0.1", 0))  # listening before the thread starts
     # The pure-Python loop and h11, whatever extras are installed, so that every run

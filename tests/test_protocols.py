@@ -102,7 +102,7 @@ def test_openai_chat_error_chunk_raises_with_the_provider_error_type():
     assert error.code == "server_error"
     assert error.message.startswith("The server had an error")
     assert result.error is not None
-    assert result.error.payload["error"]["type"] == "server_error"
+    assert result.error.payload == json.loads(s.CHAT_ERROR_CHUNK[6:])
 
 
 def test_openai_chat_content_mentioning_error_is_not_an_error():
