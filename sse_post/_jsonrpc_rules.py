@@ -76,16 +76,21 @@ def mcp_resume(state: ResumeState) -> StreamRequest | None:
     return StreamRequest(method="GET", url=state.request.url, headers=headers)
 
 
-# A2A 1.0 (proto JSON names) and 0.3 (kebab-case) spellings of the states in which the
-# server closes a stream: terminal, and interrupted (the task waits for the client).
-A2A_FINAL_STATES = frozenset(
+# A2A 1.0 (proto JSON names) and 0.3 (kebab-case) task states. The server closes a
+# stream once a status update reaches a terminal or an interrupted state (the task waits
+# for the client); a2a-sdk's DefaultRequestHandlerV2 stops tailing a task there too.
+A2A_TERMINAL_STATES = frozenset(
     {
         *(f"TASK_STATE_{s}" for s in ("COMPLETED", "FAILED", "CANCELED", "REJECTED")),
-        "TASK_STATE_INPUT_REQUIRED",
-        "TASK_STATE_AUTH_REQUIRED",
-        *("completed", "failed", "canceled", "rejected", "input-required", "auth-required"),
+        *("completed", "failed", "canceled", "rejected"),
     }
 )
+A2A_FINAL_STATES = A2A_TERMINAL_STATES | {
+    "TASK_STATE_INPUT_REQUIRED",
+    "TASK_STATE_AUTH_REQUIRED",
+    "input-required",
+    "auth-required",
+}
 
 
 def _a2a_state(task: Any) -> Any:
@@ -102,10 +107,12 @@ def a2a_end(event: ServerSentEvent) -> bool:
         return True
     if "message" in result or result.get("kind") == "message":
         return True  # a Message answers the request; no task follows it
-    for key in ("statusUpdate", "task"):
-        if _a2a_state(result.get(key)) in A2A_FINAL_STATES:
-            return True
-    return result.get("kind") == "task" and _a2a_state(result) in A2A_FINAL_STATES
+    if _a2a_state(result.get("statusUpdate")) in A2A_FINAL_STATES:
+        return True
+    # A whole Task is also the snapshot that opens a resubscription, where an interrupted
+    # task is where the stream starts, not where it ends: only a terminal Task ends it.
+    task = result if result.get("kind") == "task" else result.get("task")
+    return _a2a_state(task) in A2A_TERMINAL_STATES
 
 
 def a2a_error(event: ServerSentEvent) -> JSONRPCError | None:

@@ -119,7 +119,8 @@ def responses_type(event: ServerSentEvent) -> str:
 
 
 def responses_end(event: ServerSentEvent) -> bool:
-    return responses_type(event) in RESPONSES_END
+    # OpenAI sends nothing after the terminal event; Open Responses servers add [DONE].
+    return is_done(event) or responses_type(event) in RESPONSES_END
 
 
 def responses_error(event: ServerSentEvent) -> ProviderError | None:

@@ -32,9 +32,11 @@ Where each rule comes from (read again in December 2026):
     OpenAI API reference, "Streaming events" of the Responses API: every event names its
     ``type`` in ``event:`` and in the data, with a ``sequence_number``; an answer ends
     with ``response.completed``, ``response.incomplete`` or ``response.failed`` (the
-    response's ``error`` says why); ``event: error`` reports a failure; there is no
-    ``[DONE]``. "Background mode": a response created with ``background: true`` and
-    ``stream: true`` goes on after the connection drops and is resumed with
+    response's ``error`` says why); ``event: error`` reports a failure. OpenAI sends no
+    ``[DONE]``; servers following the Open Responses specification send one after the
+    terminal event, and it ends the loop too (not yielded). "Background mode": a response
+    created with ``background: true`` and ``stream: true`` goes on after the connection
+    drops, and is resumed with
     ``GET /v1/responses/{id}?stream=true&starting_after={sequence_number}``
     (openai-python ``responses.retrieve(..., stream=True, starting_after=N)``). The
     ``resume`` rule builds that request from ``response.created`` (the first event) and
@@ -67,12 +69,15 @@ Where each rule comes from (read again in December 2026):
 ``a2a``
     A2A specification 1.0 (``SendStreamingMessage``, ``SubscribeToTask``) and 0.3
     (``message/stream``, ``tasks/resubscribe``): JSON-RPC responses streamed as SSE;
-    the server closes the stream once the task is terminal (completed, failed,
-    canceled, rejected) or interrupted (input or auth required), once a ``Message``
-    answers, or, in 0.3, after a status update with ``"final": true``. A JSON-RPC
-    error may come as an event or as a plain JSON answer. A failed *task* is a result,
-    not an error: it ends the loop and is yielded. To resume, call ``SubscribeToTask``
-    (0.3: ``tasks/resubscribe``) with the task id; there are no event IDs to resume by.
+    the server closes the stream once a status update makes the task terminal
+    (completed, failed, canceled, rejected) or interrupted (input or auth required),
+    once a ``Message`` answers, or, in 0.3, after a status update with ``"final":
+    true`` (a2a-sdk's ``DefaultRequestHandlerV2`` stops there too). A whole ``Task``
+    ends the loop only when terminal: an interrupted one is the snapshot that opens a
+    resubscription. A JSON-RPC error may come as an event or as a plain JSON answer. A
+    failed *task* is a result, not an error: it ends the loop and is yielded. To resume,
+    call ``SubscribeToTask`` (0.3: ``tasks/resubscribe``) with the task id; the stream
+    has no event IDs to resume by.
 ``vercel_ai``
     AI SDK docs, "Stream Protocols", UI message stream (header
     ``x-vercel-ai-ui-message-stream: v1``): every part is ``data: {"type": ...}``;

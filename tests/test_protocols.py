@@ -154,6 +154,12 @@ def test_openai_responses_rules_read_the_type_when_a_proxy_drops_event_lines():
     assert result.text(protocols.openai_responses) == "Hi there"
 
 
+def test_openai_responses_ends_at_an_open_responses_done_without_yielding_it():
+    result = follow(protocols.openai_responses, [*s.RESPONSES[:-1], b"data: [DONE]\n\n"])
+    assert result.ended
+    assert [e.data for e in result.events if e.data == "[DONE]"] == []
+
+
 def _state(request: StreamRequest, blocks: list[bytes], **kw: object) -> ResumeState:
     events = parse(blocks)
     options: dict[str, object] = {
@@ -318,6 +324,25 @@ def test_a2a_ends_when_the_task_waits_for_input_or_a_message_answers(stream, cou
     result = follow(protocols.a2a, stream)
     assert result.ended
     assert len(result.events) == count
+
+
+@pytest.mark.parametrize(
+    "result",
+    [
+        {"task": {"id": "t1", "status": {"state": "TASK_STATE_INPUT_REQUIRED"}}},
+        {"kind": "task", "id": "t1", "status": {"state": "input-required"}},
+    ],
+    ids=["1.0", "0.3"],
+)
+def test_a2a_interrupted_task_snapshot_opening_a_resubscription_is_not_an_end(result):
+    snapshot = s.sse({"jsonrpc": "2.0", "id": 1, "result": result})
+    assert not follow(protocols.a2a, [snapshot]).ended
+    done = (
+        {**result, "status": {"state": "completed"}}
+        if "kind" in result
+        else {"task": {"id": "t1", "status": {"state": "TASK_STATE_COMPLETED"}}}
+    )
+    assert follow(protocols.a2a, [s.sse({"jsonrpc": "2.0", "id": 1, "result": done})]).ended
 
 
 def test_a2a_jsonrpc_error_raises():
