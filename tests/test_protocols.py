@@ -7,6 +7,8 @@ the end rule; an end event whose data is not JSON is not delivered. No I/O here.
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from dataclasses import dataclass, field
 
 import pytest
@@ -425,3 +427,12 @@ def test_rules_never_raise_on_unexpected_data(name, data, kind):
     rule = protocols.text_rule(preset)
     if rule:
         assert isinstance(rule(event), str)
+
+
+def test_importing_the_presets_loads_no_http_client_nor_event_loop():
+    code = (
+        "import sys, sse_post.protocols\n"
+        "bad = {'httpx', 'anyio', 'asyncio', 'trio', 'socket'} & set(sys.modules)\n"
+        "assert not bad, bad\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=30)
