@@ -1,13 +1,20 @@
 """Abort handles, after the DOM's ``AbortController`` / ``AbortSignal``.
 
 One controller may serve many event sources, sync and async alike, and ``abort()`` may be
-called from any thread at any moment. The sources register callbacks on the signal; the
-callbacks must be quick and must not block, since ``abort()`` runs them in the caller's
-thread.
+called from any thread at any moment, a signal handler included. The sources register
+callbacks on the signal; the callbacks must be quick and must not block, since
+``abort()`` runs them in the caller's thread.
+
+The lock is reentrant, as trio's entry queue's is: a signal handler runs in the main
+thread between two bytecodes, possibly while that thread holds the lock in
+``_subscribe``; a plain lock would deadlock there. Subscriptions are keyed by a counter,
+not by ``id()`` of the callback: a bound method is a new object each time, and the id of
+a dead one may be reused by another.
 """
 
 from __future__ import annotations
 
+import itertools
 import threading
 from typing import TYPE_CHECKING
 
@@ -24,13 +31,14 @@ class AbortSignal:
     after ``EventSource.close()``; a source not yet started sends no request at all.
     """
 
-    __slots__ = ("_aborted", "_callbacks", "_lock", "_reason")
+    __slots__ = ("_aborted", "_callbacks", "_keys", "_lock", "_reason")
 
     def __init__(self) -> None:
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()
         self._aborted = False
         self._reason: object = None
         self._callbacks: dict[int, Callable[[], None]] = {}
+        self._keys = itertools.count()
 
     @property
     def aborted(self) -> bool:
@@ -47,7 +55,7 @@ class AbortSignal:
         # that unsubscribes, so that long-lived signals do not keep dead sources alive.
         with self._lock:
             if not self._aborted:
-                key = id(callback)
+                key = next(self._keys)
                 self._callbacks[key] = callback
                 return lambda: self._unsubscribe(key)
         callback()
@@ -85,11 +93,19 @@ class AbortController:
         return self._signal
 
     def abort(self, reason: object = None) -> None:
-        """Abort the signal; thread-safe, idempotent and non-blocking.
+        """Abort the signal; thread-safe, idempotent and non-blocking, and safe to call
+        from a signal handler.
+
+        An aborted controller stays aborted: a Stop button needs a new controller for
+        each request.
 
         Args:
             reason: kept as ``signal.reason`` for whoever needs to know why. Only the
                 first call's reason is kept.
+
+        Raises:
+            Exception: a subscriber's callback failed; every other callback ran first.
+                Several failures come as an ``ExceptionGroup``.
         """
         signal = self._signal
         with signal._lock:
@@ -99,8 +115,16 @@ class AbortController:
             signal._reason = reason
             callbacks = list(signal._callbacks.values())
             signal._callbacks.clear()
+        errors: list[Exception] = []
         for callback in callbacks:
-            callback()
+            try:
+                callback()
+            except Exception as exc:  # the others must still run
+                errors.append(exc)
+        if len(errors) == 1:
+            raise errors[0]
+        if errors:
+            raise ExceptionGroup("abort callbacks failed", errors)
 
 
 def _nothing() -> None:

@@ -385,12 +385,15 @@ class ReconnectSession:
     def _delay(self, retry_after: float | None) -> float:
         policy = self.policy
         assert policy is not None
+        # The floor is the base of the backoff too, so that retry: 0 cannot cancel it.
+        floor = min(policy.min_delay, policy.max_delay)
         exponent = min(max(max(self.failures, self.churn) - 1, 0), 64)
-        delay = min(self.reconnection_time * policy.backoff**exponent, policy.max_delay)
+        base = max(self.reconnection_time, floor)
+        delay = min(base * policy.backoff**exponent, policy.max_delay)
         delay -= delay * policy.jitter * self._rng.random()
         if retry_after is not None:
             delay = max(delay, min(retry_after, policy.max_delay))
-        return max(delay, min(policy.min_delay, policy.max_delay))
+        return max(delay, floor)
 
     def _connect(self) -> Connect:
         headers = {"Last-Event-ID": self.last_event_id} if self.last_event_id else {}

@@ -19,9 +19,14 @@ from sse_post._reconnect import (
 )
 
 NO_JITTER = ReconnectPolicy(
-    initial_delay=1.0, max_delay=30.0, backoff=2.0, jitter=0.0, max_attempts=4
+    initial_delay=1.0, max_delay=30.0, backoff=2.0, jitter=0.0, max_attempts=4, min_delay=0
 )
 DROP = ConnectionError("dropped")
+
+
+def ended(s, error, last_event_id, retry_ms):
+    s.stream_ended(last_event_id, retry_ms)
+    return s.disconnected(error)
 
 
 def session(method="GET", policy=NO_JITTER, **kwargs):
@@ -80,7 +85,7 @@ def test_unbounded_attempts():
 
 
 def test_jitter_takes_off_at_most_its_fraction():
-    policy = ReconnectPolicy(initial_delay=1.0, jitter=0.5, max_attempts=None)
+    policy = ReconnectPolicy(initial_delay=1.0, jitter=0.5, max_attempts=None, min_delay=0)
     delays = []
     for seed in range(50):
         s = ReconnectSession(method="GET", policy=policy, rng=random.Random(seed))
@@ -95,12 +100,12 @@ def test_server_retry_wins_and_is_clamped():
     s = session()
     s.response_received(200, "text/event-stream")
     s.event(ServerSentEvent(data="x"))
-    assert s.disconnected(DROP, last_event_id="1", retry_ms=250) == Wait(0.25)
+    assert ended(s, DROP, "1", 250) == Wait(0.25)
     assert s.reconnection_time == 0.25
     s2 = session()
     s2.response_received(200, "text/event-stream")
     s2.event(ServerSentEvent(data="x"))
-    assert s2.disconnected(DROP, last_event_id="1", retry_ms=2**63 - 1) == Wait(30.0)
+    assert ended(s2, DROP, "1", 2**63 - 1) == Wait(30.0)
 
 
 def test_retry_after_raises_the_delay_up_to_max_delay():
@@ -117,16 +122,40 @@ def test_delivered_event_resets_failures():
     s.response_received(200, "text/event-stream")
     s.event(ServerSentEvent(data="x"))
     assert s.failures == 0
-    assert s.disconnected(DROP, last_event_id="", retry_ms=None) == Wait(1.0)
+    s.event(ServerSentEvent(data="y"))  # a second event: the connection works
+    assert ended(s, DROP, "", None) == Wait(1.0)
+
+
+def test_connections_that_die_after_one_event_keep_backing_off():
+    # retry: 0 and one event per connection: the floor and the backoff hold the rate.
+    s = session(policy=ReconnectPolicy(jitter=0, max_attempts=None))
+    delays = []
+    for _ in range(8):
+        assert s.response_received(200, "text/event-stream") is Verdict.OPEN
+        s.event(ServerSentEvent(data="x"))
+        action = ended(s, DROP, "", 0)
+        assert isinstance(action, Wait)
+        delays.append(action.seconds)
+        s.waited()
+    assert delays == [1.0, 2.0, 4.0, 8.0, 16.0, 30.0, 30.0, 30.0]
+    assert sum(1 for t in __import__("itertools").accumulate(delays) if t <= 10) <= 10
+
+
+def test_min_delay_floors_every_wait():
+    s = session(policy=ReconnectPolicy(jitter=0, min_delay=0.5, max_attempts=None))
+    s.response_received(200, "text/event-stream")
+    s.event(ServerSentEvent(data="x"))
+    s.event(ServerSentEvent(data="y"))
+    assert ended(s, None, "", 0) == Wait(0.5)
 
 
 def test_connection_without_events_counts_as_a_failure():
     s = session()
     for expected in (Wait(1.0), Wait(2.0), Wait(4.0)):
         s.response_received(200, "text/event-stream")
-        assert s.disconnected(DROP, last_event_id="", retry_ms=None) == expected
+        assert ended(s, DROP, "", None) == expected
     s.response_received(200, "text/event-stream")
-    assert isinstance(s.disconnected(DROP, last_event_id="", retry_ms=None), Raise)
+    assert isinstance(ended(s, DROP, "", None), Raise)
 
 
 @pytest.mark.parametrize(
@@ -148,7 +177,7 @@ def test_what_a_drop_or_end_does_per_method(method, error, last_id, replay, expe
     s = session(method=method, policy=policy)
     s.response_received(200, "text/event-stream")
     s.event(ServerSentEvent(data="x"))
-    action = s.disconnected(error, last_event_id=last_id, retry_ms=None)
+    action = ended(s, error, last_id, None)
     if expected is ConnectionLostError:
         assert isinstance(action, Raise)
         assert type(action.error) is ConnectionLostError
@@ -163,8 +192,8 @@ def test_reconnect_off():
     s = session(policy=None)
     assert s.connect_failed(DROP) == Raise(DROP)
     s.response_received(200, "text/event-stream")
-    assert s.disconnected(None, last_event_id="", retry_ms=None) == Stop()
-    action = s.disconnected(DROP, last_event_id="1", retry_ms=None)
+    assert ended(s, None, "", None) == Stop()
+    action = ended(s, DROP, "1", None)
     assert isinstance(action, Raise)
     assert "reconnect=False" in str(action.error)
 
@@ -172,7 +201,7 @@ def test_reconnect_off():
 def test_one_shot_body_cannot_be_replayed():
     s = session(method="POST", replayable=False)
     s.response_received(200, "text/event-stream")
-    action = s.disconnected(DROP, last_event_id="1", retry_ms=None)
+    action = ended(s, DROP, "1", None)
     assert isinstance(action, Raise)
     assert "one-shot iterator" in str(action.error)
 
