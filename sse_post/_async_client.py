@@ -325,11 +325,13 @@ class AsyncEventSource(SourceCore):
         response, self._response = self._response, None
         chunks, self._chunks = self._chunks, None
         h2, self._h2 = self._h2, None
-        if response is None:
-            return
         with anyio.move_on_after(_CLEANUP_TIMEOUT, shield=True):
-            if h2 is not None and not response.is_closed:
+            if h2 is not None and (response is None or not response.is_closed):
+                # Cancelled while waiting for the headers, or left early: httpcore does
+                # not tell the server, which would go on generating.
                 await adapter.ah2_reset(h2)
+            if response is None:
+                return
             if chunks is not None:
                 # httpx reads through nested async generators; unwinding them inside an
                 # already cancelled scope closes each layer (dropping them would leave

@@ -279,3 +279,32 @@ async def ah2_reset(target: Any) -> None:
             await stream.write(data)
     except Exception:
         pass  # the connection is gone: nothing to tell
+
+
+def h2_wake(target: Any) -> None:
+    """Wake whoever waits on an HTTP/2 stream of a sync connection, without closing the
+    connection that other requests share: queue a reset event for the stream (httpcore
+    raises it to the stream's reader), then PING the server so that the thread blocked
+    reading the connection returns to look."""
+    connection, stream_id = target
+    events = getattr(connection, "_events", None)
+    if not isinstance(events, dict) or stream_id not in events:
+        return
+    try:
+        import h2.errors
+        import h2.events
+
+        try:
+            reset = h2.events.StreamReset(stream_id=stream_id)
+        except TypeError:  # h2 before 4.2 sets the fields after construction
+            reset = h2.events.StreamReset()  # type: ignore[call-arg]
+            reset.stream_id = stream_id
+        reset.error_code = h2.errors.ErrorCodes.CANCEL
+        reset.remote_reset = False
+        events[stream_id].append(reset)
+        state = connection._h2_state
+        with connection._write_lock:
+            state.ping(b"sse-post")
+            connection._network_stream.write(state.data_to_send())
+    except Exception:
+        pass  # the connection is closing anyway

@@ -13,6 +13,7 @@ that cannot be interrupted still lets the loop end at once.
 from __future__ import annotations
 
 import contextvars
+import functools
 import socket
 import threading
 import time
@@ -160,7 +161,8 @@ class EventSource(SourceCore):
         self._response: Any = None
         self._chunks: Iterator[bytes] | None = None
         self._socket: socket.socket | None = None  # shut down to wake the owner
-        self._h2: Any = None  # (connection, stream id) of an HTTP/2 request
+        self._h2: Any = None  # (connection, stream id) of the open HTTP/2 response
+        self._attempt: _Attempt | None = None  # the request being sent
         self._owner: int | None = None  # the thread iterating now
         self._closed = threading.Event()
         self._watch: _Watch | None = None
@@ -297,83 +299,96 @@ class EventSource(SourceCore):
         return None if reason is None else Interrupted(reason)
 
     def _send(self, outgoing: Outgoing) -> Any:
-        request = adapter.build_request(self._client, outgoing, self._timeout, self._trace)
+        attempt = _Attempt()
+        request = adapter.build_request(
+            self._client, outgoing, self._timeout, functools.partial(self._trace, attempt)
+        )
         options = adapter.send_options(self._auth, outgoing)
-        box: list[Any] = []
         with self._lock:
             self._wake.clear()
             if self._reason is not None:
                 return Interrupted(self._take_reason() or "stop")
+            self._attempt = attempt
         context = contextvars.copy_context()
         threading.Thread(
-            target=context.run, args=(self._send_in_worker, request, options, box), daemon=True
+            target=context.run, args=(self._send_in_worker, request, options, attempt), daemon=True
         ).start()
         try:
             self._wake.wait()
         finally:
             with self._lock:
-                if not box:  # interrupted first: the worker closes what it gets
-                    box.append(None)
-        outcome = box[0]
-        if outcome is None:
+                self._attempt = None
+                if not attempt.done:  # interrupted first: the worker closes what it gets
+                    attempt.abandoned = True
+        if attempt.abandoned:
             return Interrupted(self._take_reason() or "stop")
+        outcome = attempt.outcome
         if isinstance(outcome, BaseException):
             failed = adapter.failure(outcome)
             if failed is None:
                 raise outcome
             return failed
         with self._lock:
-            self._response = outcome
+            self._response, self._h2 = outcome, attempt.h2
             if adapter.is_http2(outcome):
                 self._drop_socket()
             elif self._socket is None:
                 sock = adapter.socket_of(outcome)
                 self._socket = sock.dup() if sock is not None else None
             if self._reason is not None:
-                _shutdown(self._socket)
+                self._wake_owner()
         self._chunks = adapter.body(outcome)
         if self._watch is not None:
             self._watch.poke()
         return adapter.head(outcome)
 
-    def _send_in_worker(self, request: Any, options: dict[str, Any], box: list[Any]) -> None:
+    def _send_in_worker(self, request: Any, options: dict[str, Any], attempt: _Attempt) -> None:
         try:
             outcome: Any = self._client.send(request, **options)
         except BaseException as exc:
             outcome = exc
         with self._lock:
-            abandoned = bool(box)
+            attempt.outcome, attempt.done = outcome, True
+            abandoned = attempt.abandoned
             if not abandoned:
-                box.append(outcome)
                 self._wake.set()
-        if abandoned and not isinstance(outcome, BaseException):
-            self._abandon(outcome)
+        if abandoned:  # the loop has moved on: close what came, tell an HTTP/2 server
+            if attempt.h2 is not None:
+                adapter.h2_reset(attempt.h2)
+            if not isinstance(outcome, BaseException):
+                outcome.close()
 
-    def _trace(self, name: str, info: Mapping[str, Any]) -> None:
+    def _trace(self, attempt: _Attempt, name: str, info: Mapping[str, Any]) -> None:
         kind, target = adapter.trace_target(name, info)
         if not kind:
             return
         with self._lock:
             self._drop_socket()
             if kind == "h2":
-                self._h2 = target
+                attempt.h2 = target
             elif target is not None:
                 # While connecting, or on an HTTP/1.1 connection carrying our request,
                 # the socket is ours alone: an interrupt may shut it down to wake us.
                 # A duplicate, since TLS detaches the original object.
                 self._socket = target.dup()
-                if self._reason is not None:
-                    _shutdown(self._socket)
+            if self._reason is not None or attempt.abandoned:
+                _shutdown(self._socket)
 
     def _drop_socket(self) -> None:
         sock, self._socket = self._socket, None
         if sock is not None:
             sock.close()
 
-    def _abandon(self, response: Any) -> None:
-        if adapter.is_http2(response) and self._h2 is not None:
-            adapter.h2_reset(self._h2)
-        response.close()
+    def _wake_owner(self) -> None:
+        # Under the lock. HTTP/1.1: shut the socket down (ours alone, see _trace).
+        # HTTP/2: the connection is shared, so only our stream is woken, from a thread
+        # of its own since httpcore's locks are not reentrant (we may be in a signal
+        # handler of a thread that holds one).
+        _shutdown(self._socket)
+        attempt = self._attempt
+        target = self._h2 if self._response is not None else attempt and attempt.h2
+        if target is not None:
+            threading.Thread(target=adapter.h2_wake, args=(target,), daemon=True).start()
 
     def _abort(self) -> None:
         self._interrupt("stop")
@@ -383,7 +398,7 @@ class EventSource(SourceCore):
             if not self._ask(reason):
                 return
             self._wake.set()
-            _shutdown(self._socket)
+            self._wake_owner()
 
     def _close_response(self) -> None:
         with self._lock:
@@ -416,6 +431,18 @@ class EventSource(SourceCore):
             self._unsubscribe()
             self._unsubscribe = None
         self._closed.set()
+
+
+class _Attempt:
+    """One request in flight in a worker thread; guarded by the source's lock."""
+
+    __slots__ = ("abandoned", "done", "h2", "outcome")
+
+    def __init__(self) -> None:
+        self.outcome: Any = None
+        self.done = False
+        self.abandoned = False
+        self.h2: Any = None  # (connection, stream id) once an HTTP/2 stream is opened
 
 
 class _Watch:
