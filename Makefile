@@ -5,7 +5,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-dev
 
-.PHONY: demo test docs bench fuzz clean
+LOWEST := .venv-lowest
+.PHONY: demo test test-lowest docs bench fuzz clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -25,6 +26,18 @@ test: $(STAMP)
 	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --quiet --site-dir site
 	rm -rf dist && $(BIN)/python -m build --outdir dist . > /dev/null && $(BIN)/twine check --strict dist/*
 
+# The suite once more on the lowest versions the package declares (scripts/floors.py).
+$(LOWEST)/.installed: pyproject.toml scripts/floors.py
+	$(PYTHON) -m venv $(LOWEST)
+	$(LOWEST)/bin/python -m pip install --quiet --upgrade "pip>=25.1"
+	$(LOWEST)/bin/python -m pip install --quiet -e . --group test
+	$(LOWEST)/bin/python -m pip install --quiet --no-deps $$($(LOWEST)/bin/python scripts/floors.py)
+	touch $@
+
+test-lowest: $(LOWEST)/.installed
+	$(LOWEST)/bin/python scripts/floors.py --check
+	$(LOWEST)/bin/python -m pytest -q -p no:llmock
+
 docs: $(STAMP)
 	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --site-dir site
 
@@ -42,4 +55,4 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_misc.py
 
 clean:
-	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache
+	rm -rf $(VENV) $(LOWEST) .mypy_cache .pytest_cache .ruff_cache

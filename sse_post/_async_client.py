@@ -77,7 +77,7 @@ class AsyncEventSource(SourceCore):
         on_reconnect: Callable[[float, BaseException | None], None] | None = None,
         on_comment: Callable[[str], None] | None = None,
     ) -> None:
-        adapter.check_url(str(url))
+        adapter.check_url(str(url), client)
         super().__init__(
             url,
             method=method,

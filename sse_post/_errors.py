@@ -256,6 +256,11 @@ class _ReconnectTimeout(ReconnectError, TimeoutError):
     pass
 
 
+# They show as the class they refine, in tracebacks and in type(error).__name__.
+for _cls in (_LostTimeout, _IncompleteTimeout, _ReconnectTimeout):
+    _cls.__name__ = _cls.__qualname__ = _cls.__mro__[1].__name__
+
+
 def _chain(error: BaseException, cause: BaseException | None) -> BaseException:
     error.__cause__ = cause
     return error

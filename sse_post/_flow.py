@@ -211,7 +211,7 @@ class StreamFlow:
             head: Head = result
             self.url = head.url
             self.response_headers = head.headers
-            hop = next_hop(outgoing, head.status, head.headers, self.redirects, hops)
+            hop = next_hop(outgoing, head.url, head.status, head.headers, self.redirects, hops)
             if hop is None:
                 break
             yield CLOSE

@@ -78,14 +78,18 @@ def own_client_options() -> dict[str, Any]:
     return {"timeout": DEFAULT_TIMEOUT, "verify": _SSL_CONTEXT, "follow_redirects": False}
 
 
-def check_url(url: str) -> None:
+def check_url(url: str, client: Any) -> None:
     """Refuse a URL that no request could use, at once rather than on every retry.
 
     Raises:
-        ValueError: no ``http`` or ``https`` scheme, or no host.
+        ValueError: no ``http`` or ``https`` scheme, or no host (a relative URL needs a
+            caller's client with a ``base_url``).
     """
     try:
         parsed = httpx.URL(url)
+        base = getattr(client, "base_url", None)
+        if parsed.is_relative_url and base:
+            parsed = httpx.URL(str(base)).join(url)
     except Exception as exc:
         raise ValueError(f"expected an absolute http(s) URL, got {url!r}: {exc}") from None
     if parsed.scheme not in ("http", "https") or not parsed.host:

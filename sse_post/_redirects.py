@@ -70,12 +70,16 @@ def origin(url: str) -> tuple[str, str, int | None]:
 
 def next_hop(
     request: Outgoing,
+    url: str,
     status: int,
     headers: Mapping[str, str],
     policy: RedirectPolicy | None,
     hops: int,
 ) -> Outgoing | None:
     """The request a redirect asks for, or ``None`` if this answer is not one to follow.
+
+    ``url`` is the absolute URL that answered (the request's may be relative to a
+    client's ``base_url``).
 
     Raises:
         RedirectError: too many redirects, or a 307/308 that would carry the body to
@@ -84,13 +88,13 @@ def next_hop(
     location = headers.get("location")
     if policy is None or status not in _REDIRECTS or not location:
         return None
-    target = urljoin(request.url, location.strip())
+    target = urljoin(url, location.strip())
     if hops >= policy.max_redirects:
         raise RedirectError(f"stopped after {hops} redirects, at {target!r}", target=target)
     method, has_body = request.method, request.has_body
     if (status == 303 and method != "HEAD") or (status in (301, 302) and method == "POST"):
         method, has_body = "GET", False
-    cross = origin(target) != origin(request.url)
+    cross = origin(target) != origin(url)
     if not cross:
         return replace(request, method=method, url=target, params=None, has_body=has_body)
     if has_body and not policy.send_body_cross_origin:
