@@ -1,9 +1,13 @@
 # The two set-up commands named first in README.md: `make demo` and `make test`.
-# Everything they need is installed here, into .venv, from pyproject.toml.
+# Everything they need is installed here from pyproject.toml: the demo into its own small
+# .venv-demo (the package and its two dependencies, seconds on a fresh clone), the test,
+# lint and docs toolchain into .venv.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-dev
+DEMO_VENV := .venv-demo
+DEMO_STAMP := $(DEMO_VENV)/.installed
 
 .PHONY: demo test docs bench fuzz clean
 
@@ -14,8 +18,15 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e . --group dev
 	touch $@
 
-demo: $(STAMP)
-	$(BIN)/sse-post demo
+# A plain (not editable) install, as a user gets it; reinstalled when the package changes.
+# No pip upgrade: installing the package needs no dependency groups.
+$(DEMO_STAMP): pyproject.toml $(wildcard sse_post/*.py)
+	$(PYTHON) -m venv $(DEMO_VENV)
+	$(DEMO_VENV)/bin/python -m pip install --quiet --disable-pip-version-check .
+	touch $@
+
+demo: $(DEMO_STAMP)
+	$(DEMO_VENV)/bin/sse-post demo
 
 test: $(STAMP)
 	$(BIN)/ruff check .
@@ -42,4 +53,4 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_misc.py
 
 clean:
-	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache
+	rm -rf $(VENV) $(DEMO_VENV) .mypy_cache .pytest_cache .ruff_cache
