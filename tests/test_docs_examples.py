@@ -43,6 +43,13 @@ EXPECTED: dict[str, list[str]] = {
         "expected 200 text/event-stream, got 404 application/json",
         "ReadTimeout -> ConnectionLostError",
     ],
+    "errors_task_group.py": [
+        'You asked: "Hello"',
+        "[finished]",
+        "[stopped by the user]",
+        'the server answered 404: {"error": "no such endpoint"}',
+        "an aborted controller stays aborted: True, 0 events",
+    ],
     "trio_example.py": ["17 33 50 67 83 100"],
     "httpx2_client.py": ["sync:", "over httpx2", "async:"],
     "parser_requests.py": [ANSWER],
