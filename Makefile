@@ -1,9 +1,13 @@
 # The two set-up commands named first in README.md: `make demo` and `make test`.
-# Everything they need is installed here, into .venv, from pyproject.toml.
+# Everything they need is installed here from pyproject.toml: the demo into its own small
+# .venv-demo (the package and its two dependencies, seconds on a fresh clone), the test,
+# lint and docs toolchain into .venv.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-dev
+DEMO_VENV := .venv-demo
+DEMO_STAMP := $(DEMO_VENV)/.installed
 
 LOWEST := .venv-lowest
 .PHONY: demo test test-lowest docs bench fuzz clean
@@ -15,15 +19,22 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e . --group dev
 	touch $@
 
-demo: $(STAMP)
-	$(BIN)/sse-post demo
+# A plain (not editable) install, as a user gets it; reinstalled when the package changes.
+# No pip upgrade: installing the package needs no dependency groups.
+$(DEMO_STAMP): pyproject.toml $(wildcard sse_post/*.py)
+	$(PYTHON) -m venv $(DEMO_VENV)
+	$(DEMO_VENV)/bin/python -m pip install --quiet --disable-pip-version-check .
+	touch $@
+
+demo: $(DEMO_STAMP)
+	$(DEMO_VENV)/bin/sse-post demo
 
 test: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy sse_post
+	# tests/test_site.py builds the docs with --strict and checks every page shows its code.
 	$(BIN)/python -m pytest
-	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --quiet --site-dir site
 	rm -rf dist && $(BIN)/python -m build --outdir dist . > /dev/null && $(BIN)/twine check --strict dist/*
 
 # The suite once more on the lowest versions the package declares (scripts/floors.py).
@@ -55,4 +66,4 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_misc.py
 
 clean:
-	rm -rf $(VENV) $(LOWEST) .mypy_cache .pytest_cache .ruff_cache
+	rm -rf $(VENV) $(DEMO_VENV) $(LOWEST) .mypy_cache .pytest_cache .ruff_cache

@@ -12,19 +12,19 @@ import json
 import os
 import sys
 import time
-from typing import TYPE_CHECKING, Any, TextIO
+from typing import TYPE_CHECKING, Any
 
 import httpx
 
 from . import __version__
 from ._abort import AbortController
+from ._cli_print import Printer, Redactor, http_hooks
 from ._errors import ConnectionLostError, EventTooLargeError, ResponseError, SSEError
+from ._httpx import DEFAULT_TIMEOUT
 from ._sync_client import EventSource
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
-
-    from ._events import ServerSentEvent
+    from collections.abc import Callable, Sequence
 
 __all__ = ["EXIT_CODES", "main"]
 
@@ -38,8 +38,6 @@ EXIT_CODES = {
     "protocol": 5,  # an event over --max-event-size, or similar
     "interrupted": 130,  # Ctrl-C
 }
-
-_SECRET_WORDS = ("authorization", "cookie", "key", "token", "secret", "password", "auth")
 
 EPILOG = """\
 output:
@@ -80,7 +78,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     body = parser.add_mutually_exclusive_group()
     body.add_argument(
-        "--json", dest="json_body", metavar="JSON", help="JSON body (sets Content-Type)"
+        "--json",
+        dest="json_body",
+        metavar="JSON",
+        help="JSON body (sets Content-Type), @FILE to read it from a file, @- from stdin",
     )
     body.add_argument(
         "-d", "--data", metavar="DATA", help="body as text, @FILE to read a file, @- for stdin"
@@ -150,12 +151,15 @@ def _request_options(args: argparse.Namespace) -> dict[str, Any]:
         headers.append((name.strip(), value.strip()))
     options: dict[str, Any] = {"headers": headers}
     if args.json_body is not None:
+        # Like curl: @FILE and @- read the body; JSON text never starts with "@".
+        from_file = args.json_body.startswith("@")
+        text = _read_data(args.json_body) if from_file else args.json_body
         try:
-            options["json"] = json.loads(args.json_body)
-        except json.JSONDecodeError as exc:
-            raise ValueError(
-                f"expected valid JSON after --json, got {args.json_body!r} ({exc})"
-            ) from None
+            options["json"] = json.loads(text)
+        except (ValueError, RecursionError) as exc:  # json.loads also takes bytes
+            where = "stdin" if args.json_body == "@-" else args.json_body[1:]
+            got = f"the contents of {where!r}" if from_file else repr(args.json_body)
+            raise ValueError(f"expected valid JSON after --json, got {got} ({exc})") from None
     elif args.data is not None:
         options["content"] = _read_data(args.data)
     has_body = "json" in options or "content" in options
@@ -185,141 +189,90 @@ def _read_data(value: str) -> bytes:
     return value.encode()
 
 
-def redact(name: str, value: str) -> str:
-    """The value to show for a header: secrets keep only their first characters."""
-    if any(word in name.lower() for word in _SECRET_WORDS):
-        scheme, _, rest = value.partition(" ")
-        if rest and scheme.lower() in ("bearer", "basic", "token"):
-            return f"{scheme} [redacted]"
-        return "[redacted]"
-    return value
-
-
 def _stream(args: argparse.Namespace, request: dict[str, Any]) -> int:
     out = sys.stdout
-    err = sys.stderr
     style = args.format
     if style == "auto":
         style = "pretty" if out.isatty() else "jsonl"
     colour = style == "pretty" and out.isatty() and "NO_COLOR" not in os.environ
+    # Every status line goes through `say`: secrets redacted, server text escaped.
+    redact = Redactor(args.url, request["headers"])
+
+    def say(text: str) -> None:
+        print(redact(text), file=sys.stderr)
+
     controller = AbortController()
     started = time.monotonic()
     count = 0
-    downloaded = 0
-    printer = _Printer(out, style, args.extract, colour)
+    printer = Printer(out, style, args.extract, colour)
+    responses: list[httpx.Response] = []
+    client = httpx.Client(
+        timeout=DEFAULT_TIMEOUT,
+        follow_redirects=True,
+        event_hooks=http_hooks(say, responses, verbose=args.verbose),
+    )
 
     def on_open(response: httpx.Response) -> None:
         ctype = response.headers.get("content-type", "")
-        print(f"* connected: {response.status_code} {ctype} {response.url}", file=err)
-        if args.verbose:
-            for name, value in response.headers.items():
-                print(f"< {name}: {redact(name, value)}", file=err)
+        say(f"* connected: {response.status_code} {ctype} {response.url}")
 
     def on_reconnect(delay: float, error: BaseException | None) -> None:
-        why = f" after {type(error).__name__}: {error}" if error else " after the stream ended"
-        print(
-            f"* reconnecting in {delay:.2f} s{why} (Last-Event-ID: {source.last_event_id or '-'})",
-            file=err,
-        )
+        if isinstance(error, ResponseError):
+            # The page itself is shown once, by the final error if it comes to that.
+            why = f" after {error.status_code} {error.content_type or '(no content type)'}"
+        elif error is not None:
+            why = f" after {type(error).__name__}: {error}"
+        else:
+            why = " after the stream ended"
+        last = source.last_event_id or "-"
+        say(f"* reconnecting in {delay:.2f} s{why} (Last-Event-ID: {last})")
 
-    if args.verbose:
-        print(f"> {request['method']} {args.url}", file=err)
-        for name, value in request["headers"]:
-            print(f"> {name}: {redact(name, value)}", file=err)
-    source = EventSource(
-        args.url,
-        signal=controller.signal,
-        on_open=on_open,
-        on_reconnect=on_reconnect,
-        reconnect=request.pop("reconnect", True),
-        **request,
-    )
     code = EXIT_CODES["ok"]
     try:
         try:
-            for event in source:
-                count += 1
-                printer.show(event)
-                if args.max_events is not None and count >= args.max_events:
-                    break
+            source = EventSource(
+                args.url,
+                client=client,
+                signal=controller.signal,
+                on_open=on_open,
+                on_reconnect=on_reconnect,
+                reconnect=request.pop("reconnect", True),
+                **request,
+            )
+            with source:
+                for event in source:
+                    count += 1
+                    printer.show(event)
+                    if args.max_events is not None and count >= args.max_events:
+                        break
         finally:
-            response = source.response
-            if response is not None:
-                downloaded = response.num_bytes_downloaded
-            source.close()
+            client.close()
     except KeyboardInterrupt:
         controller.abort("interrupted")
         code = EXIT_CODES["interrupted"]
+    except httpx.InvalidURL as exc:
+        code = _fail(say, exc, "usage")
     except ResponseError as exc:
-        code = _fail(err, exc, "response")
+        code = _fail(say, exc, "response")
     except EventTooLargeError as exc:
-        code = _fail(err, exc, "protocol")
+        code = _fail(say, exc, "protocol")
     except (ConnectionLostError, httpx.TransportError) as exc:
-        code = _fail(err, exc, "connection")
+        code = _fail(say, exc, "connection")
     except (SSEError, httpx.HTTPError) as exc:
-        code = _fail(err, exc, "error")
+        code = _fail(say, exc, "error")
     printer.finish()
+    # Counted off each response (error pages and reconnects included) as it was read:
+    # a response keeps its count after it is closed.
+    downloaded = sum(response.num_bytes_downloaded for response in responses)
     elapsed = time.monotonic() - started
     note = " (interrupted)" if code == EXIT_CODES["interrupted"] else ""
-    print(f"* {count} events, {downloaded} bytes, {elapsed:.2f} s{note}", file=err)
+    say(f"* {count} events, {downloaded} bytes, {elapsed:.2f} s{note}")
     return code
 
 
-def _fail(err: TextIO, exc: BaseException, kind: str) -> int:
-    cause = f" ({type(exc.__cause__).__name__}: {exc.__cause__})" if exc.__cause__ else ""
-    print(f"sse-post: {exc}{cause}", file=err)
+def _fail(say: Callable[[str], None], exc: BaseException, kind: str) -> int:
+    cause = exc.__cause__
+    # A ReconnectError's message already quotes its last failure: say it once.
+    shown = f" ({type(cause).__name__}: {cause})" if cause and str(cause) not in str(exc) else ""
+    say(f"sse-post: {exc}{shown}")
     return EXIT_CODES[kind]
-
-
-class _Printer:
-    def __init__(self, out: TextIO, style: str, extract: str | None, colour: bool) -> None:
-        self.out = out
-        self.style = style
-        self.path = [int(p) if p.isdigit() else p for p in extract.split(".")] if extract else None
-        self.colour = colour
-        self.partial = False  # extracted text printed without a final newline
-
-    def show(self, event: ServerSentEvent) -> None:
-        out = self.out
-        if self.path is not None:
-            piece = _extract(event.data, self.path)
-            if piece is not None:
-                out.write(piece)
-                self.partial = not piece.endswith("\n")
-        elif self.style == "jsonl":
-            record = {
-                "event": event.event,
-                "data": event.data,
-                "id": event.id,
-                "retry": event.retry,
-            }
-            out.write(json.dumps(record, ensure_ascii=False) + "\n")
-        elif self.style == "data":
-            out.write(event.data + "\n")
-        else:
-            name = f"\033[36m{event.event}\033[0m" if self.colour else event.event
-            ident = f" #{event.id}" if event.id else ""
-            if self.colour and ident:
-                ident = f"\033[2m{ident}\033[0m"
-            out.write(f"{name}{ident}: {event.data}\n")
-        out.flush()
-
-    def finish(self) -> None:
-        if self.partial:
-            self.out.write("\n")
-            self.out.flush()
-
-
-def _extract(data: str, path: list[str | int]) -> str | None:
-    try:
-        value: Any = json.loads(data)
-    except ValueError:
-        return None  # an end marker such as [DONE]
-    for key in path:
-        try:
-            value = value[key]
-        except (KeyError, IndexError, TypeError):
-            return None
-    if value is None:
-        return None
-    return value if isinstance(value, str) else json.dumps(value)

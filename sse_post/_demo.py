@@ -24,9 +24,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from ._abort import AbortController
-from ._reconnect import ReconnectPolicy
-from ._sync_client import EventSource
+from ._tour import Tour
 
 __all__ = ["DemoServer", "main"]
 
@@ -99,16 +97,35 @@ class _Handler(BaseHTTPRequestHandler):
             return
         answer = _answer(prompt, long="long" in prompt.lower())
         self._start()
-        for word in answer.split(" "):
-            chunk = {
-                "id": "chatcmpl-demo",
-                "object": "chat.completion.chunk",
-                "choices": [{"index": 0, "delta": {"content": word + " "}}],
-            }
-            self._send(b"data: " + json.dumps(chunk).encode() + b"\n\n")
+        # The shape real OpenAI-compatible servers send, so that code written against the
+        # demo survives them: a keep-alive comment, a first delta with the role and no
+        # content, one delta per token, a finish chunk whose delta is empty, a usage chunk
+        # with no choices at all, then [DONE].
+        self._send(b": keep-alive\n\n")
+        self._chunk([{"index": 0, "delta": {"role": "assistant"}, "finish_reason": None}])
+        time.sleep(TOKEN_DELAY)  # the time to the first token
+        for n, word in enumerate(answer.split(" "), 1):
+            delta = {"content": word + " "}
+            self._chunk([{"index": 0, "delta": delta, "finish_reason": None}])
+            if n % 10 == 0:
+                self._send(b": keep-alive\n\n")
             time.sleep(TOKEN_DELAY)
+        self._chunk([{"index": 0, "delta": {}, "finish_reason": "stop"}])
+        words = len(answer.split(" "))
+        usage = {"prompt_tokens": len(prompt.split()), "completion_tokens": words}
+        self._chunk([], usage=usage)
         self._send(b"data: [DONE]\n\n")
         self._end()
+
+    def _chunk(self, choices: list[dict[str, Any]], **extra: Any) -> None:
+        chunk = {
+            "id": "chatcmpl-demo",
+            "object": "chat.completion.chunk",
+            "model": "demo",
+            "choices": choices,
+            **extra,
+        }
+        self._send(b"data: " + json.dumps(chunk).encode() + b"\n\n")
 
     def _messages(self, body: bytes, query: dict[str, str]) -> None:
         try:
@@ -246,7 +263,7 @@ def main(argv: list[str]) -> int:
     if args.serve:
         return _serve(args.port)
     with DemoServer() as server:
-        return _Tour(server, sys.stdout).run()
+        return Tour(server, sys.stdout).run()
 
 
 def _serve(port: int) -> int:
@@ -270,103 +287,3 @@ def _serve(port: int) -> int:
     except KeyboardInterrupt:
         return 130
     return 0
-
-
-class _Tour:
-    def __init__(self, server: DemoServer, out: Any) -> None:
-        self.server = server
-        self.out = out
-        self.tty = out.isatty()
-
-    def say(self, text: str = "") -> None:
-        self.out.write(text + "\n")
-        self.out.flush()
-
-    def heading(self, text: str) -> None:
-        self.say()
-        self.say(f"\033[1m{text}\033[0m" if self.tty else f"== {text}")
-
-    def run(self) -> int:
-        self.say(
-            f"sse_post demo: an embedded server is streaming on {self.server.url} "
-            "(no network used)."
-        )
-        self.chat()
-        self.stop_button()
-        self.resume()
-        self.progress()
-        self.say()
-        self.say("Done. Poke the server yourself with: sse-post demo --serve")
-        return 0
-
-    def chat(self) -> None:
-        self.heading("1. A chat completion: POST with a JSON body, streamed token by token")
-        url = self.server.url + "/v1/chat/completions"
-        body = {
-            "model": "demo",
-            "stream": True,
-            "messages": [{"role": "user", "content": "What is SSE?"}],
-        }
-        self.say(f"POST {url}")
-        with EventSource(
-            url, method="POST", json=body, headers={"Authorization": "Bearer demo"}
-        ) as source:
-            for event in source:
-                if event.data == "[DONE]":
-                    break
-                self.out.write(event.json()["choices"][0]["delta"]["content"])
-                self.out.flush()
-        self.say("\n[DONE]")
-
-    def stop_button(self) -> None:
-        self.heading("2. A Stop button: abort a stream mid-flight from another thread")
-        url = self.server.url + "/v1/chat/completions"
-        body = {"messages": [{"role": "user", "content": "Tell me something long"}]}
-        controller = AbortController()
-        tokens = 0
-        with EventSource(url, method="POST", json=body, signal=controller.signal) as source:
-            for event in source:
-                self.out.write(event.json()["choices"][0]["delta"]["content"])
-                self.out.flush()
-                tokens += 1
-                if tokens == 12:  # the user presses Stop, from the UI thread
-                    threading.Thread(target=controller.abort, args=("stop pressed",)).start()
-        self.say(
-            f"\n[stopped after {tokens} tokens: signal.reason = {controller.signal.reason!r}]"
-        )
-
-    def resume(self) -> None:
-        self.heading("3. A live feed over GET: the server drops the connection, we resume")
-        url = self.server.url + "/v1/feed"
-
-        def on_reconnect(delay: float, error: BaseException | None) -> None:
-            why = f"connection lost ({type(error).__name__})" if error else "stream ended"
-            self.say(
-                f"   ... {why}, reconnecting in {delay:.2f} s "
-                f"with Last-Event-ID: {source.last_event_id}"
-            )
-
-        policy = ReconnectPolicy(jitter=0)
-        with EventSource(url, reconnect=policy, on_reconnect=on_reconnect) as source:
-            for event in source:
-                self.say(f"   {event.event} #{event.id}: {event.json()['title']}")
-        self.say("   (the server answered 204 when there was nothing more: the feed ended)")
-
-    def progress(self) -> None:
-        self.heading("4. Progress of a long job, driven by progress events")
-        url = self.server.url + "/v1/jobs"
-        with EventSource(url, method="POST", json={"job": "report"}) as source:
-            for event in source:
-                if event.event == "progress":
-                    p = event.json()
-                    bar = "#" * (p["percent"] // 5)
-                    line = f"   [{bar:<20}] {p['percent']:3d}% {p['step']}"
-                    if self.tty:
-                        self.out.write("\r" + line.ljust(60))
-                        self.out.flush()
-                    else:
-                        self.say(line)
-                elif event.event == "done":
-                    if self.tty:
-                        self.say()
-                    self.say(f"   done: {event.json()['report']}")

@@ -69,9 +69,11 @@ class EventTooLargeError(SSEError):
 
 
 class EventDataError(SSEError, ValueError):
-    """``ServerSentEvent.json()`` found data that is not valid JSON.
+    """``ServerSentEvent.json()`` could not decode an event's data.
 
-    The original ``json.JSONDecodeError`` is the ``__cause__``.
+    The data is not valid JSON, nests too deeply, or holds an integer too long for
+    Python; the original error (``json.JSONDecodeError``, ``RecursionError`` or
+    ``ValueError``) is the ``__cause__``.
 
     Attributes:
         event: the event whose data failed to decode.

@@ -44,14 +44,19 @@ class ServerSentEvent:
             The decoded value (``dict``, ``list``, ``str``, number, bool or ``None``).
 
         Raises:
-            EventDataError: ``data`` is not valid JSON (an end marker such as
-                ``[DONE]``, say). It is also a ``ValueError``; its message shows the
-                event, and the ``json.JSONDecodeError`` is its ``__cause__``.
+            EventDataError: ``data`` cannot be decoded: it is not valid JSON (an end
+                marker such as ``[DONE]``, say), it nests too deeply for Python's
+                recursion limit, or it holds an integer longer than Python converts.
+                It is also a ``ValueError``; its message shows the event, and the
+                original error (``json.JSONDecodeError``, ``RecursionError`` or
+                ``ValueError``) is its ``__cause__``.
         """
         try:
             return json.loads(self.data)
-        except json.JSONDecodeError as exc:
+        except ValueError as exc:  # JSONDecodeError, or an integer over the digit limit
             raise EventDataError(self, str(exc)) from exc
+        except RecursionError as exc:  # remote input must not crash the caller's stack
+            raise EventDataError(self, "nested too deeply to decode") from exc
 
 
 # The parser (_parser.py) builds one event per dispatch, so the generated keyword __init__ (about

@@ -146,9 +146,173 @@ def test_verbose_redacts_secrets(server):
     assert "> Authorization: Bearer [redacted]" in result.stderr
     assert "> X-Api-Key: [redacted]" in result.stderr
     assert "> X-Plain: seen" in result.stderr
-    assert "< set-cookie: [redacted]" in result.stderr
+    assert "< Set-Cookie: [redacted]" in result.stderr
     assert "secret" not in result.stderr
     assert "abc" not in result.stderr
+
+
+def test_verbose_shows_the_headers_actually_sent(server):
+    url = server.route(lambda h: (h.start(), h.send(b"data: x\n\n"), h.end()))
+    result = sse_post_cli(url, "-v", "--json", '{"q": 1}', "--last-event-id", "7")
+    assert result.returncode == 0, result.stderr
+    sent = [line for line in result.stderr.splitlines() if line.startswith("> ")]
+    # The library's own headers, which no -H option gave: what went on the wire.
+    assert sent[0] == f"> POST {url}"
+    for line in [
+        "> Accept: text/event-stream",
+        "> Content-Type: application/json",
+        "> Content-Length: 7",
+        "> Last-Event-ID: 7",
+    ]:
+        assert line in sent
+    assert "< HTTP/1.1 200 OK" in result.stderr
+
+
+def test_summary_counts_the_bytes_read(server):
+    body = b"event: a\ndata: x\n\n: comment\n\ndata: yy\n\n"
+    url = server.route(lambda h: (h.start(length=len(body)), h.send(body)))
+    result = sse_post_cli(url, "-X", "POST")  # a GET would reconnect after the end
+    assert result.returncode == 0, result.stderr
+    assert f"* 2 events, {len(body)} bytes," in result.stderr
+
+
+def test_json_body_from_file_and_stdin(server, tmp_path):
+    url = server.route(lambda h: (h.start(), h.send(b"data: ok\n\n"), h.end()))
+    body = tmp_path / "body.json"
+    body.write_text('{"messages": [{"content": "from a file"}]}')
+    assert sse_post_cli(url, "--json", f"@{body}").returncode == 0
+    assert sse_post_cli(url, "--json", "@-", stdin=b'{"from": "stdin"}').returncode == 0
+    first, second = server.requests_to(url)
+    assert json.loads(first.body) == {"messages": [{"content": "from a file"}]}
+    assert (second.method, json.loads(second.body)) == ("POST", {"from": "stdin"})
+    assert first.headers["content-type"] == "application/json"
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--json", "@/nonexistent/body.json"], "cannot read the body file"),
+        (["--json", "@-"], "expected valid JSON after --json, got the contents of 'stdin'"),
+    ],
+)
+def test_json_body_file_errors_are_usage_errors(args, message):
+    result = sse_post_cli("http://127.0.0.1:9/", *args, stdin=b"not json")
+    assert result.returncode == 2
+    assert message in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+SECRET_URL_PARTS = ["s3cretpw", "k-12345678", "sess-abcdef", "sig-0987654"]
+
+
+def _secret_url(url: str) -> str:
+    base, path = url.split("//", 1)
+    return (
+        f"{base}//user:s3cretpw@{path}?API_KEY=k-12345678&q=plain"
+        "&session_id=sess-abcdef#X-Amz-Signature=sig-0987654"
+    )
+
+
+def test_url_secrets_are_redacted_on_success(server):
+    url = server.route(lambda h: (h.start(), h.send(b"data: x\n\n"), h.end()))
+    for args in ([], ["-v"]):
+        result = sse_post_cli(_secret_url(url), "-X", "POST", *args)
+        assert result.returncode == 0, result.stderr
+        assert "* connected: 200" in result.stderr
+        for secret in SECRET_URL_PARTS:
+            assert secret not in result.stderr
+        assert "q=plain" in result.stderr
+        assert "API_KEY=[redacted]" in result.stderr
+    assert "> Authorization: Basic [redacted]" in result.stderr  # httpx made it from user:pw
+
+
+def test_url_secrets_are_redacted_on_a_connection_error():
+    result = sse_post_cli(_secret_url("http://127.0.0.1:9/"), "-v", "--no-reconnect")
+    assert result.returncode == 4
+    assert "> GET http://[redacted]@127.0.0.1:9/?API_KEY=[redacted]&q=plain" in result.stderr
+    for secret in SECRET_URL_PARTS:
+        assert secret not in result.stderr
+
+
+def test_a_retried_error_page_is_printed_once_escaped_and_redacted(server):
+    page = b"<h1>Bad gateway \x1b[2J\x1b]0;pwned\x07</h1>"
+    url = server.route(
+        lambda h: h.respond(502, page, content_type="text/html", headers={"X-Evil": "a\x1bb"})
+    )
+    result = sse_post_cli(_secret_url(url), "-v")  # five attempts, about 13 s of backoff
+    assert result.returncode == 4
+    stderr = result.stderr
+    assert stderr.count("Bad gateway") == 1
+    assert stderr.count("* reconnecting in") == 4
+    assert "after 502 text/html" in stderr
+    assert "\x1b" not in stderr  # no raw escape anywhere: the page, a header
+    assert "Bad gateway \\x1b[2J\\x1b]0;pwned\\x07" in stderr
+    assert "< X-Evil: a\\x1bb" in stderr
+    for secret in SECRET_URL_PARTS:
+        assert secret not in stderr
+    assert f"* 0 events, {5 * len(page)} bytes," in stderr
+
+
+def test_error_excerpt_is_escaped(server):
+    url = server.route(
+        lambda h: h.respond(
+            400, b'{"error": "\x1b[31mred\rline\ttab\nnext"}', content_type="application/json"
+        )
+    )
+    result = sse_post_cli(url, "--json", "{}")
+    assert result.returncode == 3
+    assert "\x1b" not in result.stderr
+    assert "\r" not in result.stderr
+    assert '{"error": "\\x1b[31mred\\x0dline\ttab\nnext"}' in result.stderr
+
+
+HOSTILE = (
+    'data: {"t": "a\\u001b[2Jb\\tc\\u009bd"}\n\n'
+    "event: x\x1b]0;title\x07\nid: 1\x1b[H\ndata: e\x1bf\tg\n\n"
+)
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (["--format", "data"], '{"t": "a\\u001b[2Jb\\tc\\u009bd"}\ne\\x1bf\tg\n'),
+        (
+            ["--format", "pretty"],
+            'message: {"t": "a\\u001b[2Jb\\tc\\u009bd"}\n'
+            "x\\x1b]0;title\\x07 #1\\x1b[H: e\\x1bf\tg\n",
+        ),
+        (["--extract", "t"], "a\\x1b[2Jb\tc\\x9bd\n"),
+    ],
+)
+def test_server_text_is_escaped_on_stdout(server, args, expected):
+    url = server.route(lambda h: (h.start(), h.send(HOSTILE.encode()), h.end()))
+    result = sse_post_cli(url, "-X", "POST", *args)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == expected
+
+
+def test_jsonl_is_left_as_json(server):
+    url = server.route(lambda h: (h.start(), h.send(HOSTILE.encode()), h.end()))
+    result = sse_post_cli(url, "-X", "POST", "--format", "jsonl")
+    _, second = (json.loads(line) for line in result.stdout.splitlines())
+    assert second == {
+        "event": "x\x1b]0;title\x07",
+        "data": "e\x1bf\tg",
+        "id": "1\x1b[H",
+        "retry": None,
+    }
+    assert "\x1b" not in result.stdout  # JSON escapes it as \\u001b
+
+
+def test_extract_never_shows_a_traceback(server):
+    deep = "[" * 100_000 + "]" * 100_000
+    stream = f'data: {deep}\n\ndata: {{"t": "after"}}\n\ndata: {"1" * 5000}\n\n'
+    url = server.route(lambda h: (h.start(), h.send(stream.encode()), h.end()))
+    result = sse_post_cli(url, "-X", "POST", "--extract", "t")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == "after\n"
+    assert "Traceback" not in result.stderr
+    assert "* 3 events" in result.stderr
 
 
 def test_ctrl_c_exits_130_without_traceback(server):

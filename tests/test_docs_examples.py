@@ -21,7 +21,7 @@ EXPECTED: dict[str, list[str]] = {
     "quickstart_async.py": ['You asked: "Hello"'],
     "quickstart_abort.py": ["stopped after 5 tokens: user pressed Stop", "ready_state: CLOSED"],
     "bodies.py": ["json: done", "bytes: done", "form: done", "factory: done"],
-    "headers_auth.py": ["with headers: 33 events", "with a client: 33 events"],
+    "headers_auth.py": ["with headers: 36 events", "with a client: 36 events"],
     "events_json.py": [
         "notification 1 notification 1",
         "notification 2 notification 2",
@@ -42,6 +42,13 @@ EXPECTED: dict[str, list[str]] = {
     "errors.py": [
         "expected 200 text/event-stream, got 404 application/json",
         "ReadTimeout -> ConnectionLostError",
+    ],
+    "errors_task_group.py": [
+        'You asked: "Hello"',
+        "[finished]",
+        "[stopped by the user]",
+        'the server answered 404: {"error": "no such endpoint"}',
+        "an aborted controller stays aborted: True, 0 events",
     ],
     "trio_example.py": ["17 33 50 67 83 100"],
     "httpx2_client.py": ["sync:", "over httpx2", "async:"],
@@ -100,3 +107,25 @@ def test_example_runs(name, demo, tmp_path):
     assert result.returncode == 0, result.stderr
     for expected in EXPECTED[name]:
         assert expected in result.stdout, f"{expected!r} not in:\n{result.stdout}"
+
+
+def _readme_block(heading: str) -> str:
+    """The first Python block of the README under ``heading``."""
+    readme = (EXAMPLES.parent.parent / "README.md").read_text(encoding="utf-8")
+    section = readme.split(f"\n{heading}\n", 1)[1]
+    return section.split("```python\n", 1)[1].split("\n```", 1)[0]
+
+
+@pytest.mark.parametrize(
+    ("heading", "expected"),
+    [("## Streaming a chat completion", ANSWER), ("## The parser", "Hel\n")],
+)
+def test_readme_code_runs(heading, expected, demo, tmp_path):
+    code = _readme_block(heading).replace(
+        "https://api.example.com/v1/chat/completions", demo.url + "/v1/chat/completions"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, cwd=tmp_path
+    )
+    assert result.returncode == 0, result.stderr
+    assert expected in result.stdout

@@ -46,3 +46,19 @@ def test_json_error_message_is_capped():
     with pytest.raises(EventDataError) as info:
         ServerSentEvent(data="x" * 10_000).json()
     assert len(str(info.value)) < 400
+
+
+@pytest.mark.parametrize(
+    ("data", "cause"),
+    [
+        ("[" * 100_000 + "]" * 100_000, RecursionError),  # deeper than the recursion limit
+        ('{"a":' * 100_000 + "1" + "}" * 100_000, RecursionError),
+        ("1" * 5_000, ValueError),  # past Python's int digit limit: not a JSONDecodeError
+    ],
+    ids=["lists", "objects", "long-integer"],
+)
+def test_every_decoding_failure_is_an_event_data_error(data, cause):
+    with pytest.raises(EventDataError) as info:
+        ServerSentEvent(data=data).json()
+    assert type(info.value.__cause__) is cause
+    assert len(str(info.value)) < 500  # the message shows a capped excerpt of the data

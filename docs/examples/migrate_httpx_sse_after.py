@@ -15,5 +15,6 @@ with httpx.Client() as client:
     ) as source:
         for sse in source:
             if sse.data != "[DONE]":
-                print(sse.json()["choices"][0]["delta"]["content"], end="")
+                for choice in sse.json()["choices"]:  # none in a usage chunk
+                    print(choice["delta"].get("content") or "", end="")
 print()

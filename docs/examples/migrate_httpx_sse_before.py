@@ -12,5 +12,6 @@ with httpx.Client() as client:
     with connect_sse(client, "POST", f"{BASE}/v1/chat/completions", json=body) as event_source:
         for sse in event_source.iter_sse():
             if sse.data != "[DONE]":
-                print(sse.json()["choices"][0]["delta"]["content"], end="")
+                for choice in sse.json()["choices"]:  # none in a usage chunk
+                    print(choice["delta"].get("content") or "", end="")
 print()

@@ -13,5 +13,6 @@ with httpx.Client() as client:
     with client.stream("POST", f"{BASE}/v1/chat/completions", json=body) as response:
         for sse in sse_post.parse(response.iter_bytes()):
             if sse.data != "[DONE]":
-                print(sse.json()["choices"][0]["delta"]["content"], end="")
+                for choice in sse.json()["choices"]:  # none in a usage chunk
+                    print(choice["delta"].get("content") or "", end="")
 print()

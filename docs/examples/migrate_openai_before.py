@@ -13,5 +13,6 @@ with httpx.Client() as client:
     with client.stream("POST", f"{BASE}/v1/chat/completions", json=body) as response:
         for sse in SSEDecoder().iter_bytes(response.iter_bytes()):
             if sse.data != "[DONE]":
-                print(json.loads(sse.data)["choices"][0]["delta"]["content"], end="")
+                for choice in json.loads(sse.data)["choices"]:  # none in a usage chunk
+                    print(choice["delta"].get("content") or "", end="")
 print()

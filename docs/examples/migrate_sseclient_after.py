@@ -10,5 +10,6 @@ body = {"messages": [{"role": "user", "content": "Hi"}]}
 with EventSource(f"{BASE}/v1/chat/completions", method="POST", json=body, timeout=30) as source:
     for event in source:
         if event.data != "[DONE]":
-            print(event.json()["choices"][0]["delta"]["content"], end="")
+            for choice in event.json()["choices"]:  # none in a usage chunk
+                print(choice["delta"].get("content") or "", end="")
 print()

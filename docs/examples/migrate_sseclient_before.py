@@ -19,5 +19,6 @@ response = requests.post(
 client = sseclient.SSEClient(response)
 for event in client.events():
     if event.data != "[DONE]":
-        print(json.loads(event.data)["choices"][0]["delta"]["content"], end="")
+        for choice in json.loads(event.data)["choices"]:  # none in a usage chunk
+            print(choice["delta"].get("content") or "", end="")
 print()

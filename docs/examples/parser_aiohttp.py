@@ -17,7 +17,8 @@ async def main() -> None:
             response.raise_for_status()
             async for event in sse_post.aparse(response.content.iter_any()):
                 if event.data != "[DONE]":
-                    print(event.json()["choices"][0]["delta"]["content"], end="")
+                    for choice in event.json()["choices"]:  # none in a usage chunk
+                        print(choice["delta"].get("content") or "", end="")
     print()
 
 

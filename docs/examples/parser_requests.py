@@ -13,5 +13,6 @@ with requests.post(f"{BASE}/v1/chat/completions", json=body, stream=True, timeou
     response.raise_for_status()
     for event in sse_post.parse(response.iter_content(chunk_size=None)):
         if event.data != "[DONE]":
-            print(event.json()["choices"][0]["delta"]["content"], end="")
+            for choice in event.json()["choices"]:  # none in a usage chunk
+                print(choice["delta"].get("content") or "", end="")
 print()

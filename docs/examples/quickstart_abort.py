@@ -14,7 +14,11 @@ with EventSource(
     f"{BASE}/v1/chat/completions", method="POST", json=body, signal=controller.signal
 ) as source:
     for event in source:
-        tokens.append(event.json()["choices"][0]["delta"]["content"])
+        if event.data == "[DONE]":
+            break
+        for choice in event.json()["choices"]:  # none in a usage chunk
+            if text := choice["delta"].get("content"):  # none in the role and finish chunks
+                tokens.append(text)
         if len(tokens) == 5:
             # In an app this is the Stop button's handler, on the UI thread.
             threading.Thread(target=controller.abort, args=("user pressed Stop",)).start()

@@ -17,5 +17,6 @@ with EventSource(
     for event in source:
         if event.data == "[DONE]":
             break
-        print(event.json()["choices"][0]["delta"]["content"], end="", flush=True)
+        for choice in event.json()["choices"]:  # none in a usage chunk
+            print(choice["delta"].get("content") or "", end="", flush=True)
 print()

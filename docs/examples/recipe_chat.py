@@ -42,8 +42,12 @@ def complete(ui: ChatUI, prompt: str, *, stop_after: int | None = None) -> None:
         for event in source:
             if event.data == "[DONE]":  # the end marker
                 break
-            ui.append(event.json()["choices"][0]["delta"].get("content") or "")
-            deltas += 1
+            # The first chunk holds only the role, the last ones a finish_reason and the
+            # usage (with no choices): count only the chunks that carry text.
+            for choice in event.json()["choices"]:
+                if text := choice["delta"].get("content"):
+                    ui.append(text)
+                    deltas += 1
             if deltas == stop_after:  # simulate a click on Stop from another thread
                 threading.Thread(target=ui.press_stop).start()
     ui.input_enabled = True  # whether it finished or was stopped

@@ -41,7 +41,8 @@ async def main() -> None:
         async with AsyncEventSource("/chat", method="POST", json=body, client=client) as source:
             async for event in source:
                 if event.data != "[DONE]":
-                    print(event.json()["choices"][0]["delta"]["content"], end="")
+                    for choice in event.json()["choices"]:  # none in a usage chunk
+                        print(choice["delta"].get("content") or "", end="")
     print()
 
 

@@ -17,7 +17,8 @@ def answer(url: str) -> str:
         for event in source:
             if event.data == "[DONE]":
                 break
-            text.append(event.json()["choices"][0]["delta"]["content"])
+            for choice in event.json()["choices"]:  # none in a usage chunk
+                text.append(choice["delta"].get("content") or "")
     return "".join(text)
 
 
@@ -25,11 +26,17 @@ def token(text: str) -> dict[str, str]:
     return {"data": json.dumps({"choices": [{"delta": {"content": text}}]})}
 
 
+# What real servers send around the tokens: a first chunk with only the role, and a usage
+# chunk with no choices at all.
+role = {"data": json.dumps({"choices": [{"delta": {"role": "assistant"}}]})}
+usage = {"data": json.dumps({"choices": [], "usage": {"completion_tokens": 2}})}
 URL = "https://api.example.test/v1/chat/completions"
 with respx.mock:
     # chunk_size=5 splits events across reads, as real networks do.
     respx.post(URL).mock(
-        return_value=sse_response([token("Hel"), token("lo"), {"data": "[DONE]"}], chunk_size=5)
+        return_value=sse_response(
+            [role, token("Hel"), token("lo"), usage, {"data": "[DONE]"}], chunk_size=5
+        )
     )
     assert answer(URL) == "Hello"
 
