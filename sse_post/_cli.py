@@ -19,7 +19,14 @@ import httpx
 from . import __version__
 from ._abort import AbortController
 from ._cli_print import Printer, Redactor, http_hooks
-from ._errors import ConnectionLostError, EventTooLargeError, ResponseError, SSEError
+from ._errors import (
+    ConnectionLostError,
+    EventTooLargeError,
+    NetworkError,
+    RedirectError,
+    ResponseError,
+    SSEError,
+)
 from ._httpx import DEFAULT_TIMEOUT
 from ._sync_client import EventSource
 
@@ -252,11 +259,11 @@ def _stream(args: argparse.Namespace, request: dict[str, Any]) -> int:
         code = EXIT_CODES["interrupted"]
     except httpx.InvalidURL as exc:
         code = _fail(say, exc, "usage")
-    except ResponseError as exc:
+    except (ResponseError, RedirectError) as exc:
         code = _fail(say, exc, "response")
     except EventTooLargeError as exc:
         code = _fail(say, exc, "protocol")
-    except (ConnectionLostError, httpx.TransportError) as exc:
+    except (ConnectionLostError, NetworkError, httpx.TransportError) as exc:
         code = _fail(say, exc, "connection")
     except (SSEError, httpx.HTTPError) as exc:
         code = _fail(say, exc, "error")

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
 
 from ._errors import EventDataError
+from ._redirects import SECRET_MARKERS
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable
@@ -39,7 +40,7 @@ __all__ = [
 
 REDACTED = "[redacted]"
 #: A header, query parameter or field whose name contains one of these holds a secret.
-SECRET_WORDS = ("key", "token", "secret", "auth", "session", "password", "signature")
+SECRET_WORDS = SECRET_MARKERS  # one rule for the library's redirects and the CLI
 _HEADER_WORDS = (*SECRET_WORDS, "cookie")  # Cookie and Set-Cookie carry sessions
 
 # C0 controls but tab and newline, DEL, and the C1 controls (0x9b alone is a CSI).

@@ -41,7 +41,8 @@ EXPECTED: dict[str, list[str]] = {
     ],
     "errors.py": [
         "expected 200 text/event-stream, got 404 application/json",
-        "ReadTimeout -> ConnectionLostError",
+        "NetworkTimeoutError -> ConnectionLostError",
+        "a timeout: True",
     ],
     "errors_task_group.py": [
         'You asked: "Hello"',

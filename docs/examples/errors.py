@@ -16,8 +16,10 @@ except ResponseError as exc:
     print(exc)  # expected 200 text/event-stream, got 404 application/json: {"error": ...}
     print(exc.status_code, exc.content_type, exc.body)
 
-# Timeouts: httpx's connect/read/write/pool timeouts, and idle_timeout for a stream that
-# only sends keep-alives. A read timeout on a POST without event IDs cannot be resumed.
+# Timeouts: httpx's connect/read/write/pool timeouts, idle_timeout for a stream that only
+# sends keep-alives, deadline= for the whole answer. Every failure caused by a timeout is
+# also a TimeoutError and says "timed out". A read timeout on a POST without event IDs
+# cannot be resumed: the stream is lost.
 try:
     timeout = httpx.Timeout(5.0, read=0.001)
     with EventSource(f"{BASE}/v1/jobs", method="POST", json={}, timeout=timeout) as source:
@@ -25,5 +27,6 @@ try:
             pass
 except ConnectionLostError as exc:
     print(type(exc.__cause__).__name__, "->", type(exc).__name__)
-except SSEError as exc:  # every error about what the server sent is an SSEError
+    print("a timeout:", isinstance(exc, TimeoutError))
+except SSEError as exc:  # every failure of the server, the network or a timeout
     print("other:", exc)
