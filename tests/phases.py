@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import asyncio
 import itertools
-import os
 import select
 import socket
 import threading
@@ -30,6 +29,7 @@ from typing import Any
 from hypercorn.asyncio import serve
 from hypercorn.config import Config
 
+from .kernel import poll, rx_queue, tcp_entries
 from .server import WAIT
 
 LINGER = 5.0  # the longest a script holds a client that did not leave
@@ -190,49 +190,14 @@ PACED = 20  # events of a paced stream
 
 
 # --- connect and TLS phases -----------------------------------------------------------
-def _tcp_entries() -> list[tuple[int, int, str, int]]:
-    """(local port, remote port, state, inode) of every IPv4/IPv6 TCP socket."""
-    rows = []
-    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
-        try:
-            with open(table) as f:
-                lines = f.readlines()[1:]
-        except OSError:
-            continue
-        for line in lines:
-            parts = line.split()
-            local, remote, state, inode = parts[1], parts[2], parts[3], parts[9]
-            rows.append(
-                (int(local.rsplit(":")[1], 16), int(remote.rsplit(":")[1], 16), state, int(inode))
-            )
-    return rows
-
-
 SYN_SENT = "02"
-
-
-def _rx_queue(local_port: int, remote_port: int) -> int | None:
-    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
-        try:
-            with open(table) as f:
-                lines = f.readlines()[1:]
-        except OSError:
-            continue
-        for line in lines:
-            parts = line.split()
-            if (int(parts[1].rsplit(":")[1], 16), int(parts[2].rsplit(":")[1], 16)) == (
-                local_port,
-                remote_port,
-            ):
-                return int(parts[4].split(":")[1], 16)
-    return None
 
 
 def wait_drained(probe: Probe, server_port: int, timeout: float = WAIT) -> bool:
     """Until the client has read everything the server sent on the probe's last
     connection: then it has the response head and is reading on (the error excerpt)."""
-    return probe.reached.wait(timeout) and _poll(
-        lambda: _rx_queue(probe.ports[-1], server_port) == 0, timeout
+    return probe.reached.wait(timeout) and poll(
+        lambda: rx_queue(probe.ports[-1], server_port) == 0, timeout
     )
 
 
@@ -250,14 +215,16 @@ class Backlog:
     def connecting(self) -> int:
         """How many sockets are in SYN_SENT towards this listener."""
         return sum(
-            1 for _, rport, state, _ in _tcp_entries() if rport == self.port and state == SYN_SENT
+            1
+            for _, rport, state, _, _ in tcp_entries()
+            if rport == self.port and state == SYN_SENT
         )
 
     def wait_connecting(self, timeout: float = WAIT) -> bool:
-        return _poll(lambda: self.connecting() > 0, timeout)
+        return poll(lambda: self.connecting() > 0, timeout)
 
     def gone_within(self, seconds: float) -> bool:
-        return _poll(lambda: self.connecting() == 0, seconds)
+        return poll(lambda: self.connecting() == 0, seconds)
 
     def close(self) -> None:
         self._filler.close()
@@ -296,67 +263,3 @@ class Mute:
     def close(self) -> None:
         self._sock.close()
         self._thread.join(WAIT)
-
-
-def _poll(condition: Callable[[], bool], timeout: float) -> bool:
-    # Kernel socket states have no event to wait on: look again every few ms, bounded.
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() >= deadline:
-            return False
-        threading.Event().wait(0.005)
-    return True
-
-
-# --- what outlives a run --------------------------------------------------------------
-def _fds() -> set[tuple[int, str]]:
-    found = set()
-    for name in os.listdir("/proc/self/fd"):
-        try:
-            found.add((int(name), os.readlink(f"/proc/self/fd/{name}")))
-        except OSError:
-            pass  # closed meanwhile, or the listing's own descriptor
-    return found
-
-
-@dataclass
-class Snapshot:
-    """Client-side threads and descriptors, to compare after a run; server-side ones
-    (threads named ``phases-*`` or serving requests, sockets on a server port) are not
-    the client's."""
-
-    threads: set[threading.Thread]
-    fds: set[tuple[int, str]]
-
-    @classmethod
-    def take(cls) -> Snapshot:
-        return cls(set(threading.enumerate()), _fds())
-
-    def leftovers(self, server_ports: set[int]) -> list[str]:
-        threads = [
-            t.name
-            for t in set(threading.enumerate()) - self.threads
-            if not t.name.startswith("phases-") and "process_request" not in t.name
-        ]
-        inodes = {inode: (lport, rport) for lport, rport, _, inode in _tcp_entries()}
-        fds = []
-        for fd, target in _fds() - self.fds:
-            if target.startswith("/proc/"):
-                continue
-            if target.startswith("socket:["):
-                ports = inodes.get(int(target[8:-1]))
-                if ports is not None and ports[0] in server_ports:
-                    continue  # the server's end of a connection
-            fds.append(f"fd {fd} -> {target}")
-        return [f"thread {name!r}" for name in threads] + fds
-
-    def wait_clean(self, server_ports: set[int], seconds: float) -> list[str]:
-        left: list[str] = []
-
-        def clean() -> bool:
-            nonlocal left
-            left = self.leftovers(server_ports)
-            return not left
-
-        _poll(clean, seconds)
-        return left

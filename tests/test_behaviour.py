@@ -30,7 +30,8 @@ import pytest
 import sse_post
 
 from .drive import Run
-from .phases import Backlog, H2Server, Mute, Probe, Snapshot, h1_script, wait_drained
+from .kernel import Snapshot
+from .phases import Backlog, H2Server, Mute, Probe, h1_script, wait_drained
 from .server import WAIT, ScriptedServer
 
 LIMIT = 0.1  # seconds from the stop to the end of the loop
