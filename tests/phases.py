@@ -41,6 +41,7 @@ class Probe:
     gone: threading.Event = field(default_factory=threading.Event)
     ports: list[int] = field(default_factory=list)  # client port of each request
     gone_at: float | None = None  # time.monotonic() when the server saw the client go
+    versions: list[str] = field(default_factory=list)  # HTTP version of each request (h2)
 
     def leave(self) -> None:
         self.gone_at = time.monotonic()
@@ -149,6 +150,7 @@ class H2Server:
         tag = scope["query_string"].decode().rsplit("tag=", 1)[1]
         probe = self.probes[tag]
         probe.ports.append(scope["client"][1])
+        probe.versions.append(scope["http_version"])
         kind = scope["path"].strip("/")
         if kind == "ok":
             await _start(send, 200, b"text/plain")

@@ -20,6 +20,9 @@ while what the blocked connect holds is the documented exception.
 
 from __future__ import annotations
 
+import errno
+import select
+import socket
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -160,6 +163,21 @@ def caused_by(error: BaseException | None, kind: type[BaseException]) -> bool:
     return False
 
 
+def test_a_full_backlog_holds_connects() -> None:
+    # The connect rows rely on it: on this kernel, SYNs to a listener whose accept queue
+    # is full go unanswered, so the connect stays in SYN_SENT.
+    backlog = Backlog()
+    client = socket.socket()
+    try:
+        client.setblocking(False)
+        assert client.connect_ex(("127.0.0.1", backlog.port)) == errno.EINPROGRESS
+        assert backlog.wait_connecting()
+        assert select.select([], [client], [], 0.2)[1] == []  # not connected, not refused
+    finally:
+        client.close()
+        backlog.close()
+
+
 @pytest.mark.parametrize(("row", "driver"), list(cells()))
 def test_stop(row: Row, driver: str, server: Any, h2server: H2Server) -> None:
     sc = scene(row, server, h2server)
@@ -207,6 +225,8 @@ def check(row: Row, driver: str, sc: Scene, run: Run, before: Snapshot) -> list[
             problems.append(f"the loop ended {took * 1000:.0f} ms after the stop")
     if run.source is not None and run.source.ready_state is not sse_post.ReadyState.CLOSED:
         problems.append(f"ready_state is {run.source.ready_state!r} after the loop")
+    if row.http == "h2" and set(getattr(sc.probe, "versions", None) or ["2"]) != {"2"}:
+        problems.append(f"the client did not speak HTTP/2: {sc.probe.versions}")
     if row.phase == "headers-reused" and len(set(sc.probe.ports)) != 1:
         problems.append(f"the request did not reuse the connection: ports {sc.probe.ports}")
     if sc.in_flight and not connect_exempt:
