@@ -64,7 +64,10 @@ class Run:
         self.error: BaseException | None = None
         self.source: Any = None
         self.pool: object = None  # the status of a request after the loop, or its error
-        self.t_first = self.t_stop = self.t_returned = self.t_end = None  # type: float | None
+        self.t_first: float | None = None
+        self.t_stop: float | None = None
+        self.t_returned: float | None = None
+        self.t_end: float | None = None
         self._token: Any = None
         self._stop_event: Any = None
         target = self._sync if driver == "sync" else self._async_thread

@@ -32,7 +32,7 @@ import pytest
 
 import sse_post
 
-from .drive import Run
+from .drive import BOUND, Run
 from .kernel import Snapshot
 from .phases import Backlog, H2Server, Mute, Probe, h1_script, wait_drained
 from .server import WAIT, ScriptedServer
@@ -218,7 +218,7 @@ def check(row: Row, driver: str, sc: Scene, run: Run, before: Snapshot) -> list[
         if run.error is not None:
             problems.append(f"the stop ended the loop with {run.error!r}")
     if not ended:
-        problems.append(f"the loop still runs {run.thread.name} {3.0} s after the stop")
+        problems.append(f"the loop still runs {BOUND} s after the stop")
     elif run.t_end is not None:
         took = run.t_end - stopped_at
         if not (-0.05 if row.way == "idle" else 0.0) <= took < LIMIT:
