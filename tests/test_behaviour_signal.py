@@ -6,10 +6,13 @@ from __future__ import annotations
 
 import gc
 import logging
+import os
 import signal
 import sys
 import threading
 from typing import Any
+
+import httpx
 
 import sse_post
 from sse_post import AbortController
@@ -17,51 +20,69 @@ from sse_post import AbortController
 from .server import WAIT
 
 
-# --- 5. AbortController -----------------------------------------------------------------
 class Deadlock(Exception):
     pass
 
 
-def test_abort_from_a_signal_handler_while_inside_the_signal_never_deadlocks():
-    """The handler runs on every line the main thread executes inside the abort module
-    (so also while it holds whatever lock guards the signal) and aborts there."""
-    controller = AbortController()
-    handled: list[int] = []
+PACKAGE = os.path.dirname(sse_post.__file__)
+
+
+def test_abort_from_a_signal_handler_at_any_line_never_deadlocks(server):
+    """A signal lands between any two lines the main thread runs inside sse_post (so also
+    while it holds a lock of the signal or of a source), and its handler aborts there.
+    One run per line: the k-th run raises the signal at the k-th line only."""
+    url = server.route(lambda h: h.respond(204))
+    fire_at = [-1]
+    seen = [0]
+    controllers: list[AbortController] = []
 
     def on_signal(signum: int, frame: Any) -> None:
-        controller.abort("signal")
-        handled.append(signum)
+        controllers[-1].abort("signal")
 
     def deadlocked(signum: int, frame: Any) -> None:
-        raise Deadlock("abort() from a signal handler blocked for 3 s")
+        raise Deadlock(f"abort() from a signal handler at line {fire_at[0]} blocked")
+
+    def each_line(frame: Any, event: str, arg: Any) -> Any:
+        if event == "line":
+            if seen[0] == fire_at[0]:
+                signal.raise_signal(signal.SIGUSR2)  # its handler runs right here
+            seen[0] += 1
+        return each_line
 
     def tracer(frame: Any, event: str, arg: Any) -> Any:
-        if "sse_post" not in frame.f_code.co_filename or "abort" not in frame.f_code.co_filename:
-            return None
+        return each_line if frame.f_code.co_filename.startswith(PACKAGE) else None
 
-        def each_line(frame: Any, event: str, arg: Any) -> Any:
-            if event == "line":
-                signal.raise_signal(signal.SIGUSR2)  # its handler runs right here
-            return each_line
-
-        return each_line
+    def scenario(client: Any) -> None:
+        controllers.append(AbortController())
+        seen[0] = 0
+        sys.settrace(tracer)
+        try:
+            with sse_post.EventSource(url, client=client, signal=controllers[-1].signal) as es:
+                for _ in es:
+                    pass  # a 204 ends it at once
+            controllers[-1].abort("direct")
+        finally:
+            sys.settrace(None)
 
     previous = signal.signal(signal.SIGUSR2, on_signal), signal.signal(signal.SIGUSR1, deadlocked)
     main = threading.main_thread().ident or 0
-    watchdog = threading.Timer(3.0, signal.pthread_kill, (main, signal.SIGUSR1))
-    watchdog.start()
-    sys.settrace(tracer)
     try:
-        with sse_post.EventSource("http://127.0.0.1:9/", signal=controller.signal):
-            pass  # subscribes and unsubscribes, in the main thread
-        controller.abort("direct")
+        with httpx.Client() as client:
+            scenario(client)  # counts the lines
+            lines = seen[0]
+            assert lines > 20
+            for k in range(0, lines, max(1, lines // 300)):
+                fire_at[0] = k
+                watchdog = threading.Timer(2.0, signal.pthread_kill, (main, signal.SIGUSR1))
+                watchdog.start()
+                try:
+                    scenario(client)
+                finally:
+                    watchdog.cancel()
+                assert controllers[-1].signal.aborted
     finally:
-        sys.settrace(None)
-        watchdog.cancel()
         signal.signal(signal.SIGUSR2, previous[0])
         signal.signal(signal.SIGUSR1, previous[1])
-    assert handled
-    assert controller.signal.aborted
 
 
 def test_abort_from_a_signal_handler_while_another_thread_uses_the_signal():
