@@ -85,7 +85,7 @@ def test_comments_reach_on_comment_in_stream_order(run, server):
 # --- 9. restart ------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("where", ["thread", "iterating"])
+@pytest.mark.parametrize("where", ["thread", "iterating", "any-moment"])
 @pytest.mark.parametrize("method", ["GET", "POST"])
 def test_restart_reconnects_at_once(run, server, where, method):
     first = stream(b"id: 1\ndata: a\n\n" if method == "GET" else b"data: a\n\n", hold=True)
@@ -95,6 +95,8 @@ def test_restart_reconnects_at_once(run, server, where, method):
         if out.data == ["a"]:
             if where == "thread":
                 in_thread(source.restart).join(WAIT)
+            elif where == "any-moment":  # maybe while the loop is blocked reading
+                in_thread(source.restart)
             else:
                 source.restart()
         else:
