@@ -18,6 +18,9 @@ BODY = {"prompt": "hi"}
 DONE = StreamProtocol(end=lambda e: e.data == "[DONE]")
 STOP = StreamProtocol(end=lambda e: e.event == "message_stop")
 JSON = StreamProtocol(accept_json=True)
+JSON_ERRORS = StreamProtocol(
+    accept_json=True, error=lambda e: ValueError(e.data) if "error" in e.json() else None
+)
 AFTER_END = replace(FAST, reconnect_after_end=True)
 
 
@@ -93,32 +96,47 @@ def resumed_by_id(out: Outcome, reqs: dict[str, list[Recorded]], ctx: Ctx) -> No
     assert all(r.method == "POST" and r.body == b'{"prompt":"hi"}' for r in reqs["main"])
 
 
-def resume_rule(ctx: Ctx) -> dict[str, Any]:
-    def resume(state: sse_post.ResumeState) -> dict[str, Any]:
-        ctx.notes["state"] = state
-        after = state.first_event.json()["resp"] if state.first_event else "?"
-        session = state.response_headers["x-session"]
-        return {"url": f"{ctx.urls['resume']}?after={after}", "headers": {"X-Session": session}}
+def resume_rule(post_again: bool) -> Callable[[Ctx], dict[str, Any]]:
+    """A resume rule that GETs the resume URL (a mapping), or POSTs to it (a
+    StreamRequest, as A2A's resubscribe call does)."""
 
-    return {
-        "method": "POST",
-        "json": BODY,
-        "reconnect": FAST,
-        "protocol": replace(DONE, resume=resume),
-    }
+    def options(ctx: Ctx) -> dict[str, Any]:
+        def resume(state: sse_post.ResumeState) -> Any:
+            ctx.notes["state"] = state
+            after = state.first_event.json()["resp"] if state.first_event else "?"
+            headers = {"X-Session": state.response_headers["x-session"]}
+            url = f"{ctx.urls['resume']}?after={after}"
+            if post_again:
+                return sse_post.StreamRequest(
+                    method="POST", url=url, headers=headers, json={"resubscribe": after}
+                )
+            return {"url": url, "headers": headers}
+
+        protocol = replace(DONE, resume=resume)
+        return {"method": "POST", "json": BODY, "reconnect": FAST, "protocol": protocol}
+
+    return options
 
 
-def resumed_by_rule(out: Outcome, reqs: dict[str, list[Recorded]], ctx: Ctx) -> None:
-    assert len(reqs["main"]) == 1, "the POST was replayed"
-    (again,) = reqs["resume"]
-    assert (again.method, again.path.split("?")[1]) == ("GET", "after=r1")
-    assert again.headers["x-session"] == "s1"
-    assert again.headers["last-event-id"] == "7"
-    state = ctx.notes["state"]
-    assert (state.request.method, state.request.json) == ("POST", BODY)
-    assert state.request.url == ctx.urls["main"]
-    assert (state.last_event_id, state.attempt) == ("7", 1)
-    assert state.first_event.data == state.last_event.data == '{"resp": "r1"}'
+def resumed_by_rule(post_again: bool) -> Callable[..., None]:
+    def check(out: Outcome, reqs: dict[str, list[Recorded]], ctx: Ctx) -> None:
+        assert len(reqs["main"]) == 1, "the POST was replayed"
+        (again,) = reqs["resume"]
+        assert again.path.split("?")[1] == "after=r1"
+        if post_again:
+            assert (again.method, again.body) == ("POST", b'{"resubscribe":"r1"}')
+        else:
+            assert (again.method, again.body) == ("GET", b"")
+        assert again.headers["x-session"] == "s1"
+        assert again.headers["last-event-id"] == "7"
+        state = ctx.notes["state"]
+        assert (state.request.method, state.request.json) == ("POST", BODY)
+        assert state.request.url == ctx.urls["main"]
+        assert (state.last_event_id, state.attempt) == ("7", 1)
+        assert state.first_event.data == state.last_event.data == '{"resp": "r1"}'
+        assert state.response_headers["x-session"] == "s1"
+
+    return check
 
 
 def error_rule(ctx: Ctx) -> dict[str, Any]:

@@ -22,6 +22,7 @@ from .lifecycle_kit import (
     AFTER_END,
     DONE,
     JSON,
+    JSON_ERRORS,
     STOP,
     Case,
     Ctx,
@@ -87,7 +88,7 @@ CASES: dict[str, Case] = {
         ["a", "b"],
         check=resumed_by_id,
     ),
-    "cut-resume-rule": Case(
+    "cut-resume-rule-get": Case(
         {
             "main": per_request(
                 stream(
@@ -99,9 +100,25 @@ CASES: dict[str, Case] = {
             ),
             "resume": stream(b"data: b\n\ndata: [DONE]\n\n", hold=True),
         },
-        resume_rule,
+        resume_rule(post_again=False),
         ['{"resp": "r1"}', "b"],
-        check=resumed_by_rule,
+        check=resumed_by_rule(post_again=False),
+    ),
+    "cut-resume-rule-post": Case(
+        {
+            "main": per_request(
+                stream(
+                    b'id: 7\ndata: {"resp": "r1"}\n\ndata: half',
+                    drop=True,
+                    chunked=False,
+                    headers={"X-Session": "s1"},
+                ),
+            ),
+            "resume": stream(b"data: b\n\ndata: [DONE]\n\n", hold=True),
+        },
+        resume_rule(post_again=True),
+        ['{"resp": "r1"}', "b"],
+        check=resumed_by_rule(post_again=True),
     ),
     # 3. Error events: ServerEventError from the rule's exception, not retried.
     "error-event": Case(
@@ -127,6 +144,13 @@ CASES: dict[str, Case] = {
         post(protocol=JSON, reconnect=FAST),
         ["[1]"],
         check=json_event,
+    ),
+    "json-error-answer": Case(
+        {"main": lambda h: h.respond(200, b'{"error": 1}', content_type="application/json")},
+        lambda ctx: {"protocol": JSON_ERRORS, "reconnect": FAST},
+        [],  # as for an error event in a stream: raised, not yielded
+        sse_post.ServerEventError,
+        one_request,
     ),
     "json-too-large": Case(
         {
