@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import itertools
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -11,7 +12,7 @@ from typing import Any
 import sse_post
 from sse_post import StreamProtocol
 
-from .conftest import FAST, Outcome
+from .conftest import FAST, Outcome, Runner
 from .server import WAIT, Handler, Recorded
 
 BODY = {"prompt": "hi"}
@@ -22,6 +23,13 @@ JSON_ERRORS = StreamProtocol(
     accept_json=True, error=lambda e: ValueError(e.data) if "error" in e.json() else None
 )
 AFTER_END = replace(FAST, reconnect_after_end=True)
+
+
+def timed(run: Runner, url: str, **options: Any) -> tuple[Outcome, float]:
+    """Run a source; return what happened and how long it took, in seconds."""
+    start = time.monotonic()
+    out = run(url, **options)
+    return out, time.monotonic() - start
 
 
 def nth(h: Handler) -> int:

@@ -120,6 +120,13 @@ CASES: dict[str, Case] = {
         ['{"resp": "r1"}', "b"],
         check=resumed_by_rule(post_again=True),
     ),
+    "cut-resume-rule-declines": Case(
+        {"main": stream(b"data: a\n\n")},
+        post(protocol=replace(DONE, resume=lambda state: None), reconnect=FAST),
+        ["a"],
+        sse_post.IncompleteStreamError,  # None: the default rules, which forbid a replay
+        one_request,
+    ),
     # 3. Error events: ServerEventError from the rule's exception, not retried.
     "error-event": Case(
         {

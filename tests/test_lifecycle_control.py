@@ -1,13 +1,11 @@
-"""Issue 12, the rest of the lifecycle: deadline, comments, restart, what each failure
-raises (and how fast), and what a source still shows after its loop ends; through
+"""Issue 12, the rest of the lifecycle: deadline, comments, restart, and what a source
+still shows after its loop ends (failures: ``test_lifecycle_failures.py``); through
 `EventSource` and `AsyncEventSource` (asyncio, trio), with our own httpx client and an
 httpx2 caller client, against the scripted local server."""
 
 from __future__ import annotations
 
-import socket
 import threading
-import time
 from dataclasses import replace
 from typing import Any
 
@@ -18,19 +16,13 @@ import sse_post
 from sse_post import AbortController, ReconnectPolicy
 
 from .conftest import FAST, Outcome, Runner, in_thread
-from .lifecycle_kit import BODY, per_request, stream
-from .server import WAIT, Handler
+from .lifecycle_kit import BODY, per_request, stream, timed
+from .server import WAIT
 
 #: A policy whose waits are far longer than any test here: a restart must not wait.
 SLOW = ReconnectPolicy(initial_delay=5.0, min_delay=5.0, max_delay=5.0, jitter=0.0)
-#: How fast a POST that cannot reach its server must report (issue 12, point 11).
+#: How fast a deadline must end the loop once it has passed.
 PROMPT = 1.5
-
-
-def timed(run: Runner, url: str, **options: Any) -> tuple[Outcome, float]:
-    start = time.monotonic()
-    out = run(url, **options)
-    return out, time.monotonic() - start
 
 
 # --- 7. deadline -----------------------------------------------------------------------
@@ -57,6 +49,14 @@ def test_deadline_counts_the_reconnects(run, server):
     out, took = timed(run, url, reconnect=replace(FAST, max_attempts=None), deadline=0.3)
     assert_deadline(out.error)
     assert len(server.requests_to(url)) >= 2
+    assert took < 0.3 + PROMPT
+
+
+def test_deadline_ends_a_request_never_answered(run, server):
+    url = server.route(lambda h: h.wait_client_gone())
+    out, took = timed(run, url, method="POST", json=BODY, deadline=0.3)
+    assert_deadline(out.error)
+    assert server.requests_to(url)[0].client_gone.wait(WAIT)
     assert took < 0.3 + PROMPT
 
 
@@ -123,90 +123,29 @@ def test_restart_reconnects_at_once(run, server, where, method):
     assert took < SLOW.min_delay  # at once, not after the policy's wait
 
 
-# --- 11. failures a caller can act on --------------------------------------------------
+def test_restart_while_waiting_to_reconnect_connects_at_once(run, server):
+    waiting = threading.Event()
+    url = server.route(per_request(lambda h: h.respond(503, b"busy"), stream(b"data: b\n\n")))
 
+    def on_reconnect(delay: float, error: BaseException | None) -> None:
+        waiting.set()
 
-@pytest.mark.parametrize("url", ["127.0.0.1:8000/sse", "localhost:8000/sse", "ftp://x/sse"])
-def test_a_bad_url_raises_at_construction(run, url):
-    start = time.monotonic()
-    with pytest.raises(ValueError, match="expected an absolute http"):
-        run(url, method="POST", json=BODY, reconnect=True)
-    assert time.monotonic() - start < PROMPT
+    def before(source: Any) -> None:
+        in_thread(lambda: waiting.wait(WAIT) and source.restart())
 
-
-def refused_url() -> str:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    return f"http://127.0.0.1:{port}/sse"
-
-
-@pytest.mark.parametrize("where", ["refused", "unknown-host", "502"])
-def test_a_post_that_cannot_start_reports_at_once(run, server, where):
-    if where == "502":
-        url = server.route(lambda h: h.respond(502, b"bad gateway: upstream down"))
-    else:
-        url = refused_url() if where == "refused" else "http://nonexistent.invalid/sse"
-    out, took = timed(run, url, method="POST", json=BODY, reconnect=True)
-    assert isinstance(out.error, sse_post.SSEError), repr(out.error)
-    assert took < PROMPT
-    if where == "502":
-        assert len(server.requests_to(url)) == 1
-        assert isinstance(out.error, sse_post.ResponseError)
-        assert out.error.status_code == 502
-        assert str(out.error).count("upstream down") == 1
-    else:
-        assert type(out.error) is sse_post.NetworkError
-        assert type(out.error.__cause__).__name__ == "ConnectError"
-        assert type(out.error.__cause__).__module__.split(".")[0] == run.flavour
-
-
-def test_a_get_feed_keeps_retrying(run, server):
-    second = threading.Event()
-
-    def script(h: Handler) -> None:
-        if len(server.requests_to(url)) >= 2:
-            second.set()
-        h.respond(502, b"bad gateway")
-
-    url = server.route(script)
-    controller = AbortController()
-    in_thread(lambda: second.wait(WAIT) and controller.abort())
-    out = run(url, reconnect=True, signal=controller.signal)
-    assert second.is_set(), "no second attempt"
-    assert out.error is None, repr(out.error)
-
-
-def test_reconnect_error_carries_the_last_response(run, server):
-    url = server.route(lambda h: h.respond(503, b"overloaded, try later"))
-    out = run(url, reconnect=replace(FAST, max_attempts=2))
-    error = out.error
-    assert isinstance(error, sse_post.ReconnectError), repr(error)
-    assert error.attempts == 2
-    assert error.response_error is not None
-    assert (error.response_error.status_code, error.response_error.body) == (
-        503,
-        "overloaded, try later",
+    out, took = timed(
+        run,
+        url,
+        reconnect=replace(SLOW, max_attempts=None),
+        on_reconnect=on_reconnect,
+        before=before,
+        signal=(controller := AbortController()).signal,
+        on_event=lambda out, source: controller.abort(),
     )
-    assert str(error).count("overloaded, try later") == 1
-
-
-def test_a_timeout_is_a_network_timeout_error(run, server):
-    url = server.route(lambda h: h.wait_client_gone())  # never answers
-    out = run(url, method="POST", json=BODY, reconnect=True, timeout=0.2)
-    assert isinstance(out.error, sse_post.NetworkTimeoutError), repr(out.error)
-    assert isinstance(out.error, TimeoutError)
-    assert "timed out" in str(out.error)
-    assert type(out.error.__cause__).__name__ == "ReadTimeout"
-
-
-def test_a_reset_mid_stream_is_an_sse_error_with_the_transport_cause(run, server):
-    url = server.route(stream(b"data: a\n\n", b"data: b", drop=True))
-    out = run(url, method="POST", json=BODY, reconnect=True)
-    assert out.data == ["a"]
-    assert isinstance(out.error, sse_post.ConnectionLostError), repr(out.error)
-    cause = out.error.__cause__
-    assert isinstance(cause, sse_post.NetworkError | ConnectionError), repr(cause)
+    assert out.error is None, repr(out.error)
+    assert out.data == ["b"]
+    assert len(server.requests_to(url)) == 2
+    assert took < SLOW.min_delay
 
 
 # --- what a source shows after its loop ------------------------------------------------
