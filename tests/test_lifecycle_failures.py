@@ -115,3 +115,18 @@ def test_a_reset_mid_stream_is_an_sse_error_with_the_transport_cause(run, server
     assert isinstance(out.error, sse_post.ConnectionLostError), repr(out.error)
     cause = out.error.__cause__
     assert isinstance(cause, sse_post.NetworkError | ConnectionError), repr(cause)
+
+
+def test_a_json_answer_cut_short_is_not_delivered(run, server):
+    # Like a stream cut before its end event (issue 12, point 2): half an answer must
+    # not pass for the whole one.
+    def script(h: Handler) -> None:
+        h.start(200, content_type="application/json", length=100)
+        h.wfile.write(b'{"result": "the first part of')
+        h.drop()
+
+    url = server.route(script)
+    json_answers = sse_post.StreamProtocol(accept_json=True)
+    out = run(url, method="POST", json=BODY, reconnect=True, protocol=json_answers)
+    assert out.data == []
+    assert isinstance(out.error, sse_post.SSEError), repr(out.error)
