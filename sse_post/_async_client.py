@@ -136,16 +136,7 @@ class AsyncEventSource(SourceCore):
         await self.aclose()
 
     def __aiter__(self) -> AsyncIterator[ServerSentEvent]:
-        return self._iterate()
-
-    async def _iterate(self) -> AsyncIterator[ServerSentEvent]:
-        try:
-            while True:
-                yield await self.__anext__()
-        except StopAsyncIteration:
-            return
-        finally:
-            await self.aclose()  # also when the loop breaks out
+        return _Iterator(self)
 
     async def __anext__(self) -> ServerSentEvent:
         if self._busy:
@@ -203,8 +194,6 @@ class AsyncEventSource(SourceCore):
         while True:
             with anyio.CancelScope(deadline=self._end_at or float("inf")) as scope:
                 self._scope = scope
-                if self._reason is not None:
-                    scope.cancel()
                 try:
                     while True:
                         try:
@@ -215,11 +204,16 @@ class AsyncEventSource(SourceCore):
                         result = await self._perform(op, scope)
                         if result is _DELIVERED:
                             return True
+                        if scope.cancel_called:
+                            break  # an interrupt was taken: go on in a fresh scope
                 finally:
                     self._scope = None
             if scope.cancelled_caught:
-                timed_out = self._end_at is not None and anyio.current_time() >= self._end_at
-                reason = self._take_reason() or ("deadline" if timed_out else "idle")
+                # Cancelled by an interrupt (its reason says which) or by a deadline.
+                reason = self._take_reason()
+                if reason is None:
+                    past_end = self._end_at is not None and anyio.current_time() >= self._end_at
+                    reason = "deadline" if past_end else "idle"
                 result = Interrupted(reason)
 
     def _start(self) -> None:
@@ -310,16 +304,21 @@ class AsyncEventSource(SourceCore):
         with self._lock:
             if not self._ask(reason):
                 return
-            scope, call_soon = self._scope, self._call_soon
-        if scope is None:
-            return  # no step running: the next one sees the reason
+            call_soon = self._call_soon
         if threading.get_ident() == self._loop_thread:
-            scope.cancel()
+            self._cancel_pending()
         elif call_soon is not None:
             try:
-                call_soon(scope.cancel)
+                call_soon(self._cancel_pending)
             except RuntimeError:
                 pass  # the loop is gone, and the step with it
+
+    def _cancel_pending(self) -> None:
+        # In the loop's thread: cancel the running step if the reason is still pending
+        # (the step may have taken it meanwhile; a stale cancel would cut the next one).
+        scope = self._scope
+        if scope is not None and self._reason is not None:
+            scope.cancel()
 
     async def _close_response(self) -> None:
         response, self._response = self._response, None
@@ -370,3 +369,41 @@ class AsyncEventSource(SourceCore):
 
 
 _DELIVERED = object()
+_CLOSING: set[Any] = set()
+
+
+class _Iterator:
+    """What ``async for`` iterates: the source's own ``__anext__``, plus a finaliser, so
+    that breaking out of the loop closes the connection on asyncio and trio alike (an
+    async generator here would be finalised with a ResourceWarning on trio)."""
+
+    __slots__ = ("__weakref__", "_source")
+
+    def __init__(self, source: AsyncEventSource) -> None:
+        self._source = source
+
+    def __aiter__(self) -> _Iterator:
+        return self
+
+    def __anext__(self) -> Any:
+        return self._source.__anext__()  # its coroutine, without another frame
+
+    def __del__(self) -> None:
+        source = self._source
+        if source._ops is None or source._closed.is_set():
+            return
+        source._interrupt("stop")
+        # Dropped mid-stream (a break): close it in the loop, as a task of its own.
+        try:
+            import asyncio
+
+            task = asyncio.get_running_loop().create_task(source.aclose())
+            _CLOSING.add(task)  # the loop holds tasks weakly
+            task.add_done_callback(_CLOSING.discard)
+        except RuntimeError:
+            try:
+                import trio
+
+                trio.lowlevel.spawn_system_task(source.aclose)
+            except (ImportError, RuntimeError):
+                pass  # no loop any more: nothing left to close with

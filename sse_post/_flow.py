@@ -150,7 +150,8 @@ class StreamFlow:
         self.first_event: ServerSentEvent | None = None
         self.last_event: ServerSentEvent | None = None
         self.parser: SSEParser | None = None
-        self.restarting = False
+        # The protocol's resume request, sent instead of the original until a stream opens.
+        self.resume_request: Outgoing | None = None
 
     @property
     def last_event_id(self) -> str:
@@ -196,9 +197,10 @@ class StreamFlow:
             self.ready_state = ReadyState.CLOSED
 
     def _attempt(self) -> Generator[Op, Result, Action]:
-        outgoing = self._outgoing()
-        if outgoing is None:
-            return self.session.disconnected(ConnectionError("the resume rule gave no request"))
+        session = self.session
+        if session.explicit_restart:
+            self.resume_request = None  # the caller asked for the request itself again
+        outgoing = self.resume_request or self.request.attempt(session.last_event_id)
         hops = 0
         while True:
             result = yield Send(outgoing)
@@ -228,6 +230,7 @@ class StreamFlow:
         body = yield from self._read_body(head, EXCERPT_SIZE, truncate=True)
         if isinstance(body, Interrupted):
             return self._interrupted(body)
+        assert isinstance(body, bytes)  # an excerpt keeps what came, however it ends
         error = ResponseError(
             head.status,
             head.headers.get("content-type", ""),
@@ -246,6 +249,7 @@ class StreamFlow:
     def _stream(self, head: Head) -> Generator[Op, Result, Action]:
         if self.first_headers is None:
             self.first_headers = head.headers
+        self.resume_request = None
         session = self.session
         parser = self.parser = SSEParser(
             last_event_id=session.last_event_id, max_event_size=self.max_event_size
@@ -310,11 +314,12 @@ class StreamFlow:
             error = ConnectionError("the stream ended in the middle of an event")
         parser.close()  # raises an EventTooLargeError that a feed deferred
         yield CLOSE
-        return session.disconnected(
+        action = session.disconnected(
             error,
             incomplete=protocol is not None and protocol.end is not None,
             resumable=protocol is not None and protocol.resume is not None,
         )
+        return self._resume(action, error)
 
     def _deliver(
         self, events: list[ServerSentEvent], protocol: StreamProtocol | None
@@ -342,32 +347,37 @@ class StreamFlow:
         return False
 
     def _json_answer(self, head: Head) -> Generator[Op, Result, Action]:
-        limit = self.max_event_size
-        body = yield from self._read_body(head, limit, truncate=False)
+        body = yield from self._read_body(head, self.max_event_size, truncate=False)
         if isinstance(body, Interrupted):
             return self._interrupted(body)
+        if isinstance(body, Failed):  # cut short: not a whole answer
+            return self.session.disconnected(body.error)
         event = ServerSentEvent(data=body.decode("utf-8", "replace"), id=self.last_event_id)
-        yield from self._deliver([event], None)
-        if self.protocol is not None and self.protocol.error is not None:
-            failure = self.protocol.error(event)
+        protocol = self.protocol
+        if protocol is not None and protocol.error is not None:
+            failure = protocol.error(event)
             if failure is not None:
                 raise _chain(ServerEventError(event, _payload(event)), failure)
+        yield from self._deliver([event], None)
         return Stop()
 
     def _read_body(
         self, head: Head, limit: int | None, *, truncate: bool
-    ) -> Generator[Op, Result, bytes | Interrupted]:
-        """Read a body, decoded, up to ``limit`` bytes: past it, truncate (an error
-        excerpt) or raise EventTooLargeError (a JSON answer)."""
+    ) -> Generator[Op, Result, bytes | Interrupted | Failed]:
+        """Read a body, decoded, up to ``limit`` bytes. An error excerpt (``truncate``)
+        keeps what came, however it ends; a JSON answer is whole or raises
+        EventTooLargeError, and a drop is returned."""
         decoder = _decoder(head, max_piece=limit)
         body = bytearray()
-        raw = 0  # a body that decodes to nothing must not be read forever
-        while (limit is None or len(body) <= limit) and raw <= _RAW_LIMIT:
+        raw = 0  # an excerpt that decodes to nothing must not be read forever
+        while limit is None or len(body) <= limit:
             chunk = yield READ
             if isinstance(chunk, Interrupted):
                 return chunk
             if type(chunk) is not bytes:
-                break  # a drop: keep what came
+                if truncate:
+                    break  # a drop: keep what came
+                return chunk  # type: ignore[no-any-return]
             raw += len(chunk)
             try:
                 if decoder is None:
@@ -377,9 +387,11 @@ class StreamFlow:
                         body += piece
                         if limit is not None and len(body) > limit:
                             break
-            except ValueError:
-                break  # a corrupt encoding: keep what decoded
-            if not chunk:
+            except ValueError as exc:
+                if truncate:
+                    break  # a corrupt encoding: keep what decoded
+                return Failed(ConnectionError(f"the body could not be decoded: {exc}"))
+            if not chunk or (truncate and raw > _RAW_LIMIT):
                 break
         yield CLOSE
         if limit is not None and len(body) > limit:
@@ -388,18 +400,22 @@ class StreamFlow:
             del body[limit:]
         return bytes(body)
 
-    def _outgoing(self) -> Outgoing | None:
-        # The session decided to try again; a stream that opened is resumed by the
-        # protocol's rule when it has one (None from the rule: the default rules).
-        session, protocol = self.session, self.protocol
-        resuming = session.attempt and self.first_headers is not None
-        if resuming and not session.explicit_restart and protocol and protocol.resume:
-            request = protocol.resume(self._resume_state())
-            if request is not None:
-                return self.request.resume_with(request, session.last_event_id)
-            if not session.may_replay():
-                return None
-        return self.request.attempt(session.last_event_id)
+    def _resume(self, action: Action, error: BaseException | None) -> Action:
+        # Asked before the wait, so that a rule that cannot resume fails at once.
+        protocol, session = self.protocol, self.session
+        if not isinstance(action, Wait) or protocol is None or protocol.resume is None:
+            return action
+        request = protocol.resume(self._resume_state())
+        if request is not None:
+            self.resume_request = self.request.resume_with(request, session.last_event_id)
+            return action
+        if session.may_replay():
+            return action
+        return session.lost(
+            error,
+            "the stream was interrupted, and the resume rule gave no request",
+            incomplete=protocol.end is not None,
+        )
 
     def _interrupted(self, result: Interrupted) -> Action:
         if result.why == "stop":
@@ -426,7 +442,7 @@ class StreamFlow:
             first_event=self.first_event,
             last_event=self.last_event,
             response_headers=dict(self.first_headers or {}),
-            attempt=self.session.attempt,
+            attempt=self.session.attempt + 1,
         )
 
 

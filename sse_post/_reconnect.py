@@ -318,7 +318,7 @@ class ReconnectSession:
         if first and not (self.safe if policy.retry_unopened is None else policy.retry_unopened):
             return Raise(error)
         if maybe_sent and not self.may_replay():
-            return self._lost(error, _NOT_REPEATED)
+            return self.lost(error, _NOT_REPEATED)
         return self._retry(error, retry_after)
 
     def stream_ended(self, last_event_id: str, retry_ms: int | None) -> None:
@@ -350,9 +350,9 @@ class ReconnectSession:
             "the stream ended before its end event" if incomplete else "the stream was interrupted"
         )
         if policy is None:
-            return self._lost(error, f"{why}, and reconnect=False", incomplete=incomplete)
+            return self.lost(error, f"{why}, and reconnect=False", incomplete=incomplete)
         if not (resumable or self.may_replay()):
-            return self._lost(
+            return self.lost(
                 error,
                 _NOT_REPEATED.replace("the stream was interrupted", why),
                 incomplete=incomplete,
@@ -363,7 +363,7 @@ class ReconnectSession:
         assert self.policy is not None
         self.last_error = error
         if not self._replayable:
-            return self._lost(
+            return self.lost(
                 error,
                 "the stream was interrupted, and the request body was a one-shot iterator "
                 "that cannot be sent again (pass a zero-argument callable that returns fresh "
@@ -399,7 +399,9 @@ class ReconnectSession:
         headers = {"Last-Event-ID": self.last_event_id} if self.last_event_id else {}
         return Connect(headers)
 
-    def _lost(self, error: BaseException | None, why: str, *, incomplete: bool = False) -> Raise:
+    def lost(self, error: BaseException | None, why: str, *, incomplete: bool = False) -> Raise:
+        """Give up on the stream: `ConnectionLostError` (`IncompleteStreamError` when
+        the protocol's end event did not come), a TimeoutError too when ``error`` is."""
         timed_out = isinstance(error, TimeoutError)
         if incomplete:
             cls: type[ConnectionLostError] = (

@@ -89,6 +89,8 @@ def next_hop(
     if policy is None or status not in _REDIRECTS or not location:
         return None
     target = urljoin(url, location.strip())
+    if origin(target)[0] not in _DEFAULT_PORTS:
+        raise RedirectError(f"refused a redirect to {target!r}: not http or https", target=target)
     if hops >= policy.max_redirects:
         raise RedirectError(f"stopped after {hops} redirects, at {target!r}", target=target)
     method, has_body = request.method, request.has_body
