@@ -189,6 +189,14 @@ def abody(response: Any) -> Any:
     return response.aiter_bytes() if response.is_stream_consumed else response.aiter_raw()
 
 
+def close_stream(stream: Any) -> None:
+    """Close an httpcore network stream that a failed connect left open."""
+    try:
+        stream.close()
+    except Exception:
+        pass  # closed already
+
+
 def is_http2(response: Any) -> bool:
     return response.http_version not in ("HTTP/1.1", "HTTP/1.0")
 
@@ -210,14 +218,14 @@ def socket_of(stream: Any) -> socket.socket | None:
 def trace_target(name: str, info: Any) -> tuple[str, Any]:
     """What a trace event tells about the request's connection.
 
-    Returns ``("socket", sock)`` when a new TCP connection was made (until it is known
+    Returns ``("tcp", sock)`` when a new TCP connection was made (until it is known
     to carry HTTP/1.1 only the request's own), ``("h1", sock)`` when an HTTP/1.1
     request goes out on a connection (new or reused: from then on, the connection is
     the request's alone until its response closes), ``("h2", (connection, stream_id))``
     when an HTTP/2 stream is opened, else ``("", None)``.
     """
     if name.endswith("connect_tcp.complete"):
-        return "socket", socket_of(info.get("return_value"))
+        return "tcp", socket_of(info.get("return_value"))
     if name == "http11.send_request_headers.started":
         connection = _caller_self(("_h11_state",))
         return "h1", socket_of(getattr(connection, "_network_stream", None))
@@ -241,46 +249,55 @@ def _caller_self(marks: tuple[str, ...]) -> Any:
     return None
 
 
-def _reset_frame(target: Any) -> tuple[Any, Any, bytes] | None:
+def _h2_parts(target: Any) -> tuple[Any, Any, Any, int] | None:
     connection, stream_id = target
     state = getattr(connection, "_h2_state", None)
     lock = getattr(connection, "_write_lock", None)
     stream = getattr(connection, "_network_stream", None)
     if state is None or lock is None or stream is None or not stream_id:
         return None
-    try:
-        import h2.errors
+    return state, lock, stream, stream_id
 
+
+def _reset(state: Any, stream_id: int) -> bytes:
+    # Under httpcore's write lock. An RST_STREAM with CANCEL, if the stream is still open.
+    import h2.errors
+
+    try:
         state.reset_stream(stream_id, error_code=h2.errors.ErrorCodes.CANCEL)
     except Exception:
-        return None  # the stream is closed already (ended, or reset by the server)
-    return lock, stream, state.data_to_send()
+        return b""  # closed already (ended, or reset by the server)
+    return bytes(state.data_to_send())
 
 
 def h2_reset(target: Any) -> None:
     """Tell the server that an HTTP/2 stream is abandoned (RST_STREAM with CANCEL), so
     it stops generating: httpcore closes a stream early without telling the server. Only
     that stream is reset; other requests on the connection go on."""
-    frame = _reset_frame(target)
-    if frame is None:
+    parts = _h2_parts(target)
+    if parts is None:
         return
-    lock, stream, data = frame
+    state, lock, stream, stream_id = parts
     try:
         with lock:
-            stream.write(data)
+            data = _reset(state, stream_id)
+            if data:
+                stream.write(data)
     except Exception:
         pass  # the connection is gone: nothing to tell
 
 
 async def ah2_reset(target: Any) -> None:
     """`h2_reset` for an async connection."""
-    frame = _reset_frame(target)
-    if frame is None:
+    parts = _h2_parts(target)
+    if parts is None:
         return
-    lock, stream, data = frame
+    state, lock, stream, stream_id = parts
     try:
         async with lock:
-            await stream.write(data)
+            data = _reset(state, stream_id)
+            if data:
+                await stream.write(data)
     except Exception:
         pass  # the connection is gone: nothing to tell
 

@@ -156,7 +156,7 @@ class EventSource(SourceCore):
         self._auth, self._timeout = auth, timeout
         # Reentrant: abort() may run in a signal handler while this thread holds it.
         self._lock = threading.RLock()
-        self._wake = threading.Event()
+        self._wake = _Wake(self._lock)
         self._ops: Any = None  # the flow's generator, once started
         self._response: Any = None
         self._chunks: Iterator[bytes] | None = None
@@ -320,9 +320,12 @@ class EventSource(SourceCore):
                 self._attempt = None
                 if not attempt.done:  # interrupted first: the worker closes what it gets
                     attempt.abandoned = True
-        if attempt.abandoned:
-            return Interrupted(self._take_reason() or "stop")
         outcome = attempt.outcome
+        if attempt.abandoned or self._reason is not None:
+            # Interrupted: whatever came (a failure the interrupt caused, say) is not news.
+            if not attempt.abandoned and not isinstance(outcome, BaseException):
+                self._abandon(attempt)
+            return Interrupted(self._take_reason() or "stop")
         if isinstance(outcome, BaseException):
             failed = adapter.failure(outcome)
             if failed is None:
@@ -347,22 +350,37 @@ class EventSource(SourceCore):
             outcome: Any = self._client.send(request, **options)
         except BaseException as exc:
             outcome = exc
+            if attempt.tcp is not None:
+                # A connection that failed while being made (an interrupted TLS
+                # handshake, say) is left open by httpcore: close it.
+                adapter.close_stream(attempt.tcp)
         with self._lock:
             attempt.outcome, attempt.done = outcome, True
             abandoned = attempt.abandoned
             if not abandoned:
                 self._wake.set()
-        if abandoned:  # the loop has moved on: close what came, tell an HTTP/2 server
-            if attempt.h2 is not None:
-                adapter.h2_reset(attempt.h2)
-            if not isinstance(outcome, BaseException):
-                outcome.close()
+        if abandoned:
+            self._abandon(attempt)
+
+    def _abandon(self, attempt: _Attempt) -> None:
+        # The loop has moved on: close what came, and tell an HTTP/2 server.
+        if attempt.h2 is not None:
+            adapter.h2_reset(attempt.h2)
+        if attempt.outcome is not None and not isinstance(attempt.outcome, BaseException):
+            attempt.outcome.close()
 
     def _trace(self, attempt: _Attempt, name: str, info: Mapping[str, Any]) -> None:
         kind, target = adapter.trace_target(name, info)
         if not kind:
             return
         with self._lock:
+            if kind == "tcp":
+                attempt.tcp = info.get("return_value")
+            else:
+                attempt.tcp = None  # the connection is made: httpcore owns its closing
+            if attempt.abandoned:
+                _shutdown(target if kind != "h2" else None)
+                return
             self._drop_socket()
             if kind == "h2":
                 attempt.h2 = target
@@ -370,9 +388,9 @@ class EventSource(SourceCore):
                 # While connecting, or on an HTTP/1.1 connection carrying our request,
                 # the socket is ours alone: an interrupt may shut it down to wake us.
                 # A duplicate, since TLS detaches the original object.
-                self._socket = target.dup()
-            if self._reason is not None or attempt.abandoned:
-                _shutdown(self._socket)
+                self._socket = _duplicate(target)
+                if self._reason is not None:
+                    _shutdown(self._socket)
 
     def _drop_socket(self) -> None:
         sock, self._socket = self._socket, None
@@ -436,13 +454,39 @@ class EventSource(SourceCore):
 class _Attempt:
     """One request in flight in a worker thread; guarded by the source's lock."""
 
-    __slots__ = ("abandoned", "done", "h2", "outcome")
+    __slots__ = ("abandoned", "done", "h2", "outcome", "tcp")
 
     def __init__(self) -> None:
         self.outcome: Any = None
         self.done = False
         self.abandoned = False
         self.h2: Any = None  # (connection, stream id) once an HTTP/2 stream is opened
+        self.tcp: Any = None  # httpcore's stream while the connection is being made
+
+
+class _Wake:
+    """A flag to wait on, safe to set from a signal handler: its condition uses the
+    source's reentrant lock (a ``threading.Event``'s plain lock could deadlock if the
+    handler interrupts the thread inside ``clear()`` or ``wait()``)."""
+
+    __slots__ = ("_cond", "_set")
+
+    def __init__(self, lock: threading.RLock) -> None:
+        self._cond = threading.Condition(lock)
+        self._set = False
+
+    def set(self) -> None:
+        with self._cond:
+            self._set = True
+            self._cond.notify_all()
+
+    def clear(self) -> None:
+        with self._cond:
+            self._set = False
+
+    def wait(self, timeout: float | None = None) -> bool:
+        with self._cond:
+            return self._cond.wait_for(lambda: self._set, timeout)
 
 
 class _Watch:
@@ -482,6 +526,11 @@ class _Watch:
 
 
 _DELIVERED = object()
+
+
+def _duplicate(sock: socket.socket) -> socket.socket:
+    # fromfd duplicates the descriptor, for TLS sockets too (whose dup() is refused).
+    return socket.fromfd(sock.fileno(), sock.family, sock.type, sock.proto)
 
 
 def _shutdown(sock: socket.socket | None) -> None:
