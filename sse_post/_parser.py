@@ -27,9 +27,11 @@ _BOM = b"\xef\xbb\xbf"
 _SLICE = 256 * 1024
 # A pending line longer than this is decoded in place when it ends (_finish_long_line).
 _LONG_LINE = 64 * 1024
-# Reconnection times past this (about 292 million years) are clamped: Python's int()
-# refuses strings of over 4,300 digits, and remote input must never raise.
-_MAX_RETRY = 2**63 - 1
+# "retry:" is "interpreted as an integer in base ten", exactly: Python's are unbounded.
+# But int() refuses strings of over 4,300 digits (sys.get_int_max_str_digits()), and
+# remote input must never raise, so longer values clamp to the largest of 4,300 digits.
+_MAX_RETRY_DIGITS = 4300
+_MAX_RETRY: int = 10**_MAX_RETRY_DIGITS - 1
 
 
 class SSEParser:
@@ -132,7 +134,12 @@ class SSEParser:
     @property
     def retry(self) -> int | None:
         """The reconnection time in milliseconds most recently set by ``retry:``, or
-        ``None`` if the stream has not set one. It takes effect as soon as it is parsed."""
+        ``None`` if the stream has not set one. It takes effect as soon as it is parsed.
+
+        It is the exact integer the stream sent, however long; only a value of over
+        4,300 significant digits, which Python's ``int()`` refuses to parse, is clamped
+        to ``10**4300 - 1`` (as is one over ``sys.get_int_max_str_digits()``, if an
+        application lowered it)."""
         return self._retry
 
     def feed(self, data: bytes) -> list[ServerSentEvent]:
@@ -527,8 +534,13 @@ def _utf8_size(text: str) -> int:
 def _to_retry(digits: str) -> int:
     if len(digits) < 19:
         return int(digits)
-    significant = digits.lstrip("0")
-    return int(significant) if len(significant) < 19 else _MAX_RETRY
+    significant = digits.lstrip("0") or "0"
+    if len(significant) > _MAX_RETRY_DIGITS:
+        return _MAX_RETRY
+    try:
+        return int(significant)
+    except ValueError:  # the application lowered sys.set_int_max_str_digits()
+        return _MAX_RETRY
 
 
 def parse(

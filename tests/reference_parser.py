@@ -12,7 +12,9 @@ from dataclasses import dataclass, field
 
 from sse_post import ServerSentEvent
 
-MAX_RETRY = 2**63 - 1  # the one liberty, shared with SSEParser: huge retry values clamp
+# The one liberty, shared with SSEParser: Python cannot parse integers of over 4,300
+# digits, so such retry values clamp to the largest of 4,300 digits.
+MAX_RETRY = 10**4300 - 1
 
 
 @dataclass
@@ -94,9 +96,8 @@ def reference_parse(stream: bytes, last_event_id: str = "") -> Result:
                 last_event_id_buffer = value
         elif name == "retry":
             if value != "" and all(c in "0123456789" for c in value):
-                number = (
-                    int(value.lstrip("0") or "0") if len(value.lstrip("0")) < 19 else MAX_RETRY
-                )
+                significant = value.lstrip("0") or "0"
+                number = int(significant) if len(significant) <= 4300 else MAX_RETRY
                 result.retry = number
                 block_retry = number
     return result

@@ -203,3 +203,15 @@ def test_mid_event(stream, mid):
     parser = SSEParser()
     parser.feed(stream)
     assert parser.mid_event is mid
+
+
+def test_retry_past_a_lowered_int_digit_limit_clamps_without_raising():
+    old = sys.get_int_max_str_digits()
+    sys.set_int_max_str_digits(640)
+    try:
+        parser = SSEParser()
+        events = parser.feed(b"retry:" + b"5" * 1000 + b"\ndata:x\n\n")
+    finally:
+        sys.set_int_max_str_digits(old)
+    assert events == [E(data="x", retry=10**4300 - 1)]
+    assert parser.retry == 10**4300 - 1
