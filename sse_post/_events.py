@@ -90,4 +90,4 @@ class Comment:
     text: str = ""
 
 
-_set_text = vars(Comment)["text"].__set__
+_set_text: Callable[[Comment, object], None] = vars(Comment)["text"].__set__

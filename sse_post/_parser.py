@@ -9,13 +9,33 @@ clocks or event loops, so any byte source can drive it.
 from __future__ import annotations
 
 import sys
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Generic, Literal, cast, overload
 
 from ._errors import EventTooLargeError
-from ._events import ServerSentEvent, _new, _set_data, _set_event, _set_id, _set_retry
+from ._events import (
+    Comment,
+    ServerSentEvent,
+    _new,
+    _set_data,
+    _set_event,
+    _set_id,
+    _set_retry,
+    _set_text,
+)
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterable, AsyncIterator, Iterable, Iterator
+
+    from typing_extensions import TypeVar
+
+    # What feed() and close() return: events, and comments when asked for.
+    _T = TypeVar("_T", bound=ServerSentEvent | Comment, default=ServerSentEvent)
+else:
+    from typing import TypeVar
+
+    _T = TypeVar("_T")
+
+_Item = ServerSentEvent | Comment
 
 __all__ = ["DEFAULT_MAX_EVENT_SIZE", "SSEParser", "aparse", "parse"]
 
@@ -34,11 +54,17 @@ _MAX_RETRY_DIGITS = 4300
 _MAX_RETRY: int = 10**_MAX_RETRY_DIGITS - 1
 
 
-class SSEParser:
+class SSEParser(Generic[_T]):
     """Incremental parser for a ``text/event-stream`` body.
 
     Feed it the body's bytes as they arrive, split anywhere; it returns the events that
     each feed completes. Call `close` at the end of the stream.
+
+    With ``comments=True`` it also returns each comment line as a `Comment`, in stream
+    order among the events: ``feed(b": ping\\ndata: x\\n\\n")`` returns
+    ``[Comment(text=" ping"), ServerSentEvent(data="x")]``. Type checkers see
+    ``SSEParser[ServerSentEvent]`` by default and ``SSEParser[ServerSentEvent | Comment]``
+    with ``comments=True``, so ``feed`` is typed exactly either way.
 
     What ``max_event_size`` (N) bounds is the *block* being parsed: the lines since the
     last blank line, plus the line not yet ended. A block counts
@@ -63,6 +89,7 @@ class SSEParser:
         last_event_id: seed for the last event ID, when resuming a stream after a
             reconnect. It is carried by events until the stream sends an ``id:``.
         max_event_size: the bound N above, in bytes; ``None`` for no bound.
+        comments: also return comment lines, as `Comment` objects.
 
     Raises:
         ValueError: ``last_event_id`` holds NUL, CR or LF (no stream could send such an
@@ -73,6 +100,7 @@ class SSEParser:
         "_at_start",
         "_block_retry",
         "_closed",
+        "_comments",
         "_data",
         "_error",
         "_event_type",
@@ -86,8 +114,28 @@ class SSEParser:
         "_skip_lf",
     )
 
+    @overload
     def __init__(
-        self, *, last_event_id: str = "", max_event_size: int | None = DEFAULT_MAX_EVENT_SIZE
+        self: SSEParser[ServerSentEvent],
+        *,
+        last_event_id: str = "",
+        max_event_size: int | None = DEFAULT_MAX_EVENT_SIZE,
+        comments: Literal[False] = False,
+    ) -> None: ...
+    @overload
+    def __init__(
+        self: SSEParser[ServerSentEvent | Comment],
+        *,
+        last_event_id: str = "",
+        max_event_size: int | None = DEFAULT_MAX_EVENT_SIZE,
+        comments: bool,
+    ) -> None: ...
+    def __init__(
+        self,
+        *,
+        last_event_id: str = "",
+        max_event_size: int | None = DEFAULT_MAX_EVENT_SIZE,
+        comments: bool = False,
     ) -> None:
         if any(c in last_event_id for c in "\0\r\n"):
             raise ValueError(
@@ -96,6 +144,7 @@ class SSEParser:
         if max_event_size is not None and max_event_size <= 0:
             raise ValueError(f"expected a positive max_event_size or None, got {max_event_size!r}")
         self._limit = sys.maxsize if max_event_size is None else max_event_size
+        self._comments = bool(comments)
         self._pending = bytearray()  # the line not yet ended; never holds CR or LF
         self._irregular = True  # feed() must look at the states below first
         self._at_start = True  # a BOM may still come
@@ -142,8 +191,9 @@ class SSEParser:
         application lowered it)."""
         return self._retry
 
-    def feed(self, data: bytes) -> list[ServerSentEvent]:
-        """Parse a chunk of the body and return the events it completes.
+    def feed(self, data: bytes) -> list[_T]:
+        """Parse a chunk of the body and return the events it completes (and the
+        comments it holds, with ``comments=True``).
 
         Raises:
             EventTooLargeError: the block being parsed exceeded ``max_event_size`` (see
@@ -155,10 +205,10 @@ class SSEParser:
         if self._irregular:
             data = self._prelude(data)
         if len(data) > _SLICE:
-            return self._feed_slices(data)
-        return self._feed(data)
+            return cast("list[_T]", self._feed_slices(data))
+        return cast("list[_T]", self._feed(data))
 
-    def _feed(self, data: bytes) -> list[ServerSentEvent]:
+    def _feed(self, data: bytes) -> list[_Item]:
         end = len(data) - 1
         if end < 0:
             return []
@@ -227,7 +277,7 @@ class SSEParser:
         self._irregular = self._at_start or self._skip_lf
         return data
 
-    def close(self) -> list[ServerSentEvent]:
+    def close(self) -> list[_T]:
         """Signal the end of the stream. Calling it again does nothing.
 
         "Once the end of the file is reached, any pending data must be discarded. (If the
@@ -258,10 +308,10 @@ class SSEParser:
         self._pending.clear()
         return head[len(_BOM) :] if head.startswith(_BOM) else head
 
-    def _feed_slices(self, data: bytes) -> list[ServerSentEvent]:
+    def _feed_slices(self, data: bytes) -> list[_Item]:
         # A huge chunk is parsed a slice at a time, so that the text and the lines made
         # from it stay small next to max_event_size.
-        events: list[ServerSentEvent] = []
+        events: list[_Item] = []
         for start in range(0, len(data), _SLICE):
             try:
                 events += self.feed(data[start : start + _SLICE])
@@ -273,7 +323,7 @@ class SSEParser:
                 break
         return events
 
-    def _finish_long_line(self, data: bytes) -> list[ServerSentEvent]:
+    def _finish_long_line(self, data: bytes) -> list[_Item]:
         # The pending line is long and this chunk ends it. Its value is decoded straight
         # from the pending buffer, which is then dropped: the line is held at most twice.
         lf, cr = data.find(b"\n"), data.find(b"\r")
@@ -294,7 +344,7 @@ class SSEParser:
                 return self._fail([])
             self._data.append(value)
             self._size += _utf8_size(value) + 1
-            events = []
+            events: list[_Item] = []
         else:
             line = pending.decode("utf-8", "replace")
             del pending
@@ -318,7 +368,7 @@ class SSEParser:
             return False
         return self._size + len(pending) - bool(self._data) > self._limit
 
-    def _interpret_checked(self, text: str) -> list[ServerSentEvent]:
+    def _interpret_checked(self, text: str) -> list[_Item]:
         # For feeds that may cross the limit: measure line by line, as the block grows,
         # then interpret the lines before the first one that would cross it.
         limit = self._limit
@@ -343,18 +393,19 @@ class SSEParser:
                 return self._fail(self._interpret("\n".join(lines)) if index else [])
         return self._interpret(text)
 
-    def _interpret(self, text: str) -> list[ServerSentEvent]:
+    def _interpret(self, text: str) -> list[_Item]:
         # The hot loop. `text` is whole lines, each ended by LF. Splitting it on blank
         # lines first lets the commonest event of all, a lone "data: ..." line and a
         # blank line, skip the line-by-line machinery; every other block goes through
         # it. State lives in locals and is written back once.
-        events: list[ServerSentEvent] = []
+        events: list[_Item] = []
         data = self._data
         base = len(data)  # data[base:] are this feed's lines of an open block
         event_type = self._event_type
         id_buffer = self._id_buffer
         last_event_id = self._last_event_id
         block_retry = self._block_retry
+        comments = self._comments
         clean = not data and not event_type and block_retry is None
         long_lines = len(text) >= 4096 and _has_long_lines(text)
         # All blocks but the last are followed by a blank line.
@@ -426,9 +477,16 @@ class SSEParser:
                 # character (:), and let field be that string. Collect the characters
                 # on the line after the first U+003A COLON character (:), and let value
                 # be that string."  A line without a colon is a field name whose value
-                # is the empty string; a comment line has an empty name and is ignored
-                # below, like any unknown field.
+                # is the empty string.
                 name, _, value = line.partition(":")
+                if not name:
+                    # "If the line starts with a U+003A COLON character (:) Ignore the
+                    # line."  Unless asked for: then its text after the colon, as is.
+                    if comments:
+                        comment = _new(Comment)
+                        _set_text(comment, value)
+                        events.append(comment)
+                    continue
                 if value[:1] == " ":
                     value = value[1:]
                 if name == "data":
@@ -460,7 +518,7 @@ class SSEParser:
         self._size = _open_block_size(text, self._size)
         return events
 
-    def _fail(self, events: list[ServerSentEvent]) -> list[ServerSentEvent]:
+    def _fail(self, events: list[_Item]) -> list[_Item]:
         self._error = EventTooLargeError(self._limit)
         self._irregular = True
         self._discard()

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from sse_post import ServerSentEvent
+from sse_post import Comment, ServerSentEvent
 
 # The one liberty, shared with SSEParser: Python cannot parse integers of over 4,300
 # digits, so such retry values clamp to the largest of 4,300 digits.
@@ -19,12 +19,12 @@ MAX_RETRY = 10**4300 - 1
 
 @dataclass
 class Result:
-    events: list[ServerSentEvent] = field(default_factory=list)
+    events: list[ServerSentEvent | Comment] = field(default_factory=list)
     last_event_id: str = ""
     retry: int | None = None
 
 
-def reference_parse(stream: bytes, last_event_id: str = "") -> Result:
+def reference_parse(stream: bytes, last_event_id: str = "", *, comments: bool = False) -> Result:
     # "Streams must be decoded using the UTF-8 decode algorithm." which "strips one
     # leading UTF-8 Byte Order Mark (BOM), if any".
     if stream.startswith(b"\xef\xbb\xbf"):
@@ -77,6 +77,8 @@ def reference_parse(stream: bytes, last_event_id: str = "") -> Result:
             block_retry = None
             continue
         if line[0] == ":":
+            if comments:  # reported, when asked, as the text after the colon
+                result.events.append(Comment(text=line[1:]))
             continue
         if ":" in line:
             position = line.index(":")
