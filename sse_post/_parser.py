@@ -9,7 +9,7 @@ clocks or event loops, so any byte source can drive it.
 from __future__ import annotations
 
 import sys
-from typing import TYPE_CHECKING, Generic, Literal, cast, overload
+from typing import TYPE_CHECKING, Any, Generic, Literal, overload
 
 from ._errors import EventTooLargeError
 from ._events import (
@@ -35,7 +35,8 @@ else:
 
     _T = TypeVar("_T")
 
-_Item = ServerSentEvent | Comment
+# Internal lists of what feed() returns: ServerSentEvent, or Comment too, as _T says.
+_Items = list[Any]
 
 __all__ = ["DEFAULT_MAX_EVENT_SIZE", "SSEParser", "aparse", "parse"]
 
@@ -204,14 +205,11 @@ class SSEParser(Generic[_T]):
         """
         if self._irregular:
             data = self._prelude(data)
-        if len(data) > _SLICE:
-            return cast("list[_T]", self._feed_slices(data))
-        return cast("list[_T]", self._feed(data))
-
-    def _feed(self, data: bytes) -> list[_Item]:
         end = len(data) - 1
         if end < 0:
             return []
+        if end >= _SLICE:
+            return self._feed_slices(data)
         # "a U+000D CARRIAGE RETURN U+000A LINE FEED (CRLF) character pair, a single
         # U+000A LINE FEED (LF) character not preceded by a U+000D CARRIAGE RETURN (CR)
         # character, and a single U+000D CARRIAGE RETURN (CR) character not followed by a
@@ -308,10 +306,10 @@ class SSEParser(Generic[_T]):
         self._pending.clear()
         return head[len(_BOM) :] if head.startswith(_BOM) else head
 
-    def _feed_slices(self, data: bytes) -> list[_Item]:
+    def _feed_slices(self, data: bytes) -> _Items:
         # A huge chunk is parsed a slice at a time, so that the text and the lines made
         # from it stay small next to max_event_size.
-        events: list[_Item] = []
+        events: _Items = []
         for start in range(0, len(data), _SLICE):
             try:
                 events += self.feed(data[start : start + _SLICE])
@@ -323,7 +321,7 @@ class SSEParser(Generic[_T]):
                 break
         return events
 
-    def _finish_long_line(self, data: bytes) -> list[_Item]:
+    def _finish_long_line(self, data: bytes) -> _Items:
         # The pending line is long and this chunk ends it. Its value is decoded straight
         # from the pending buffer, which is then dropped: the line is held at most twice.
         lf, cr = data.find(b"\n"), data.find(b"\r")
@@ -344,7 +342,7 @@ class SSEParser(Generic[_T]):
                 return self._fail([])
             self._data.append(value)
             self._size += _utf8_size(value) + 1
-            events: list[_Item] = []
+            events: _Items = []
         else:
             line = pending.decode("utf-8", "replace")
             del pending
@@ -352,7 +350,7 @@ class SSEParser(Generic[_T]):
             if self._error is not None:
                 return events
         try:
-            events += self._feed(data[first + 1 :])
+            events += self.feed(data[first + 1 :])
         except EventTooLargeError:
             if not events:
                 raise
@@ -368,7 +366,7 @@ class SSEParser(Generic[_T]):
             return False
         return self._size + len(pending) - bool(self._data) > self._limit
 
-    def _interpret_checked(self, text: str) -> list[_Item]:
+    def _interpret_checked(self, text: str) -> _Items:
         # For feeds that may cross the limit: measure line by line, as the block grows,
         # then interpret the lines before the first one that would cross it.
         limit = self._limit
@@ -393,12 +391,12 @@ class SSEParser(Generic[_T]):
                 return self._fail(self._interpret("\n".join(lines)) if index else [])
         return self._interpret(text)
 
-    def _interpret(self, text: str) -> list[_Item]:
+    def _interpret(self, text: str) -> _Items:
         # The hot loop. `text` is whole lines, each ended by LF. Splitting it on blank
         # lines first lets the commonest event of all, a lone "data: ..." line and a
         # blank line, skip the line-by-line machinery; every other block goes through
         # it. State lives in locals and is written back once.
-        events: list[_Item] = []
+        events: _Items = []
         data = self._data
         base = len(data)  # data[base:] are this feed's lines of an open block
         event_type = self._event_type
@@ -458,17 +456,22 @@ class SSEParser(Generic[_T]):
                     block_retry = None
                     base = 0
                     continue
-                if line[:6] == "data: ":
-                    # "If value starts with a U+0020 SPACE character, remove it from
-                    # value."  "Append the field value to the data buffer, then append a
-                    # single U+000A LINE FEED (LF) character to the data buffer."
-                    data.append(line[6:])
-                    continue
-                # The next commonest fields, written the usual way, skip partition().
-                if line[:7] == "event: ":
-                    event_type = line[7:]
-                    continue
-                if line[:4] == "id: ":
+                # The commonest fields, written the usual way, skip partition(); a
+                # one-character test first spares a failed slice of each prefix.
+                first = line[0]
+                if first == "d":
+                    if line[:6] == "data: ":
+                        # "If value starts with a U+0020 SPACE character, remove it from
+                        # value."  "Append the field value to the data buffer, then
+                        # append a single U+000A LINE FEED (LF) character to the data
+                        # buffer."
+                        data.append(line[6:])
+                        continue
+                elif first == "e":
+                    if line[:7] == "event: ":
+                        event_type = line[7:]
+                        continue
+                elif first == "i" and line[:4] == "id: ":
                     value = line[4:]
                     if "\0" not in value:
                         id_buffer = value
@@ -515,10 +518,10 @@ class SSEParser(Generic[_T]):
         self._id_buffer = id_buffer
         self._last_event_id = last_event_id
         self._block_retry = block_retry
-        self._size = _open_block_size(text, self._size)
+        self._size = 0 if last < 0 else _open_block_size(text, self._size)
         return events
 
-    def _fail(self, events: list[_Item]) -> list[_Item]:
+    def _fail(self, events: _Items) -> _Items:
         self._error = EventTooLargeError(self._limit)
         self._irregular = True
         self._discard()

@@ -169,12 +169,13 @@ GROWTH = """
 import resource, sys
 from sse_post import SSEParser
 limit, chunk = {limit}, {chunk}
-stream = b"data:xy\\n" * (limit // 3) + b"\\n"
+stream = b"data:xy\\n" * (limit // 3)  # no concatenation: its copy would set the peak
 parser = SSEParser(max_event_size=limit)
 base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 events = []
 for i in range(0, len(stream), chunk):
     events += parser.feed(stream[i : i + chunk])
+events += parser.feed(b"\\n")
 growth = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - base
 print(growth * 1024, len(events), len(events[0].data))
 """
