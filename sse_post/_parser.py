@@ -4,12 +4,19 @@ It implements "Interpreting an event stream" of the WHATWG HTML Living Standard,
 https://html.spec.whatwg.org/multipage/server-sent-events.html#event-stream-interpretation
 and quotes each step next to the code that performs it.  It knows nothing of sockets,
 clocks or event loops, so any byte source can drive it.
+
+This pure-Python SSEParser is the reference. An optional compiled core with the same API
+and behaviour, ``sse_post._speedups`` (written in C, built into the wheel where a compiler
+works), replaces it at import, as aiohttp's and yarl's do; ``SSE_POST_NO_EXTENSIONS=1`` in
+the environment keeps the pure one. ``SSEParser.implementation`` says which is in use
+(``"c"`` or ``"python"``); `PySSEParser` is always the pure one.
 """
 
 from __future__ import annotations
 
+import os
 import sys
-from typing import TYPE_CHECKING, Any, Generic, Literal, overload
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, Literal, overload
 
 from ._errors import EventTooLargeError
 from ._events import (
@@ -96,6 +103,10 @@ class SSEParser(Generic[_T]):
         ValueError: ``last_event_id`` holds NUL, CR or LF (no stream could send such an
             ID), or ``max_event_size`` is not positive.
     """
+
+    #: Which parser this is: ``"python"`` here, ``"c"`` for the compiled core that
+    #: ``sse_post.SSEParser`` names when it could be imported (see the module docstring).
+    implementation: ClassVar[Literal["c", "python"]] = "python"
 
     __slots__ = (
         "_at_start",
@@ -602,6 +613,18 @@ def _to_retry(digits: str) -> int:
         return int(significant)
     except ValueError:  # the application lowered sys.set_int_max_str_digits()
         return _MAX_RETRY
+
+
+#: The pure-Python parser, whichever SSEParser names: the reference and the fallback.
+PySSEParser = SSEParser
+
+if not TYPE_CHECKING and os.environ.get("SSE_POST_NO_EXTENSIONS", "") in ("", "0"):
+    try:
+        from ._speedups import SSEParser
+    except ImportError:  # not built (no compiler, or an sdist): the pure parser serves
+        pass
+    else:
+        SSEParser.__doc__ = PySSEParser.__doc__
 
 
 def parse(

@@ -12,6 +12,9 @@ from sse_post import ServerSentEvent as E
 from sse_post import SSEParser
 
 from .parser_cases import CASES
+from .parser_impls import each_implementation
+
+implementation = each_implementation(globals())
 
 
 def run(chunks: list[bytes], **options: object) -> tuple[list[E], SSEParser]:

@@ -9,8 +9,11 @@ from hypothesis import strategies as st
 from sse_post import Comment, EventTooLargeError, SSEParser
 from sse_post import ServerSentEvent as E
 
+from .parser_impls import each_implementation
 from .reference_parser import reference_parse
 from .test_parser_props import chunkings, streams
+
+implementation = each_implementation(globals())
 
 
 def feed_all(chunks: list[bytes], **options: object) -> list[E | Comment]:

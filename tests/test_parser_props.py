@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 
 from sse_post import EventTooLargeError, ServerSentEvent, SSEParser
 
+from .parser_impls import each_implementation
 from .reference_parser import reference_parse
 
 VALUES = st.text(
@@ -39,6 +40,8 @@ LINES = st.one_of(
     st.just(""),
 )
 ENDINGS = st.sampled_from([b"\n", b"\r", b"\r\n"])
+
+implementation = each_implementation(globals())
 
 
 @st.composite
