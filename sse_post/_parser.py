@@ -436,6 +436,32 @@ class SSEParser(Generic[_T]):
                     events.append(event)
                     continue
                 lines = block.split("\n")
+                if clean and 1 < len(lines) < 4 and lines[-1][:6] == "data: ":
+                    # Named events: "event: " and/or "id: " lines, one data line, then a
+                    # blank line, in short. Other blocks take the steps below.
+                    head = lines[0]
+                    named = "message"
+                    short = True
+                    if head[:7] == "event: ":
+                        named = head[7:] or named
+                        if len(lines) == 3:
+                            head = lines[1]
+                            short = head[:4] == "id: " and "\0" not in head
+                            if short:
+                                id_buffer = head[4:]
+                    elif len(lines) == 2 and head[:4] == "id: " and "\0" not in head:
+                        id_buffer = head[4:]
+                    else:
+                        short = False
+                    if short:
+                        last_event_id = id_buffer
+                        event = _new(ServerSentEvent)
+                        _set_event(event, named)
+                        _set_data(event, lines[-1][6:])
+                        _set_id(event, last_event_id)
+                        _set_retry(event, None)
+                        events.append(event)
+                        continue
                 lines.append("")
             else:
                 lines = _find_lines(block) if long_lines else block.split("\n")
