@@ -2,7 +2,7 @@
 
 Each contender parses the same in-memory stream, chunked the same way, through its real
 path; the runs are interleaved (every contender once per round) and the median of the
-rounds is reported, with the ratio to httpx-sse. sse_post runs twice: its compiled core
+rounds is reported, with the ratio to httpx-sse; the cyclic GC is off while a run is timed. sse_post runs twice: its compiled core
 ("C", when built) and its pure-Python parser ("pure"). Times are the process's CPU time,
 which other load on the machine disturbs far less than the wall clock. Every contender
 must produce the same events, or the script stops.
@@ -14,6 +14,7 @@ must produce the same events, or the script stops.
 from __future__ import annotations
 
 import argparse
+import gc
 import platform
 import statistics
 import sys
@@ -120,9 +121,16 @@ CONTENDERS: dict[str, Callable[[Chunks], list[Any]]] = {
 
 
 def _time(fn: Callable[[Chunks], list[Any]], chunks: Chunks) -> float:
-    start = time.process_time()
-    fn(chunks)
-    return time.process_time() - start
+    # As timeit does: no cyclic GC pass (whose cost depends on what else is alive, not
+    # on the contender) may land inside a timed run.
+    gc.collect()
+    gc.disable()
+    try:
+        start = time.process_time()
+        fn(chunks)
+        return time.process_time() - start
+    finally:
+        gc.enable()
 
 
 def main(argv: list[str] | None = None) -> int:
