@@ -8,6 +8,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-dev
 DEMO_VENV := .venv-demo
 DEMO_STAMP := $(DEMO_VENV)/.installed
+SPEEDUPS := $(VENV)/.built-speedups
 
 LOWEST := .venv-lowest
 .PHONY: demo test test-lowest docs bench fuzz clean
@@ -17,6 +18,12 @@ $(STAMP): pyproject.toml
 	# Dependency groups (PEP 735) need pip >= 25.1; the machine's pip may be older.
 	$(BIN)/python -m pip install --quiet --upgrade "pip>=25.1"
 	$(BIN)/python -m pip install --quiet -e . --group dev
+	touch $@
+
+# The editable install builds the C parser core (sse_post._speedups) in place; this
+# rebuilds it when its source changes afterwards.
+$(SPEEDUPS): $(STAMP) sse_post/_speedups.c setup.py
+	$(BIN)/python setup.py --quiet build_ext --inplace
 	touch $@
 
 # A plain (not editable) install, as a user gets it; reinstalled when the package changes.
@@ -29,25 +36,29 @@ $(DEMO_STAMP): pyproject.toml $(wildcard sse_post/*.py)
 demo: $(DEMO_STAMP)
 	$(DEMO_VENV)/bin/sse-post demo
 
-test: $(STAMP)
+# Every parser test runs against both parsers, the pure-Python one and the C core; the
+# build of the core is optional for users but required here (this machine has a C
+# compiler), so a core that failed to build fails the suite.
+test: $(STAMP) $(SPEEDUPS)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy sse_post
 	# tests/test_site.py builds the docs with --strict and checks every page shows its code.
-	$(BIN)/python -m pytest
+	SSE_POST_REQUIRE_EXTENSIONS=1 $(BIN)/python -m pytest
 	rm -rf dist && $(BIN)/python -m build --outdir dist . > /dev/null && $(BIN)/twine check --strict dist/*
+	$(MAKE) test-lowest
 
 # The suite once more on the lowest versions the package declares (scripts/floors.py).
 $(LOWEST)/.installed: pyproject.toml scripts/floors.py
 	$(PYTHON) -m venv $(LOWEST)
 	$(LOWEST)/bin/python -m pip install --quiet --upgrade "pip>=25.1"
-	$(LOWEST)/bin/python -m pip install --quiet -e . --group test
+	$(LOWEST)/bin/python -m pip install --quiet -e . --group dev
 	$(LOWEST)/bin/python -m pip install --quiet --no-deps $$($(LOWEST)/bin/python scripts/floors.py)
 	touch $@
 
 test-lowest: $(LOWEST)/.installed
 	$(LOWEST)/bin/python scripts/floors.py --check
-	$(LOWEST)/bin/python -m pytest -q -p no:llmock
+	SSE_POST_REQUIRE_EXTENSIONS=1 $(LOWEST)/bin/python -m pytest -q
 
 docs: $(STAMP)
 	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --site-dir site
@@ -66,4 +77,4 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_misc.py
 
 clean:
-	rm -rf $(VENV) $(DEMO_VENV) $(LOWEST) .mypy_cache .pytest_cache .ruff_cache
+	rm -rf $(VENV) $(DEMO_VENV) $(LOWEST) .mypy_cache .pytest_cache .ruff_cache build sse_post.egg-info sse_post/*.so

@@ -3,9 +3,12 @@
 (a) A long LLM token stream (1 GB with --full, 200 MB by default): peak RSS should stay
     flat. (b) A hostile 200 MiB line with no line end: with the default 16 MiB cap
     sse_post stops with EventTooLargeError; with the cap raised to 256 MiB its peak grows
-    by at most ~1.2x the line. httpx-sse and openai's decoder have no cap.
+    by at most ~1.2x the line. httpx-sse and openai's decoder have no cap. (c) The parser
+    alone, pure Python and compiled: one 200 MiB event fed in 64 KiB chunks (the floor is
+    2x: the line's bytes and its text), and an event of 16 MiB of short ``data:xy``
+    lines at the default cap (at most 2x the cap plus 16 MiB).
 
-    .venv/bin/python benchmarks/bench_memory.py [--full]
+    .venv/bin/python benchmarks/bench_memory.py [--full] [--parser-only]
 """
 
 from __future__ import annotations
@@ -69,6 +72,60 @@ def child(contender: str, url: str, cap: str) -> dict[str, object]:
     }
 
 
+def parser_child(workload: str) -> dict[str, object]:
+    import sse_post
+
+    chunk = 64 * 1024
+    if workload == "200 MiB event":
+        parser = sse_post.SSEParser(max_event_size=256 * MIB)
+        size = LINE
+        piece = b"x" * chunk
+        baseline = peak_kib()
+        parser.feed(b"data: ")
+        for _ in range(size // chunk):
+            parser.feed(piece)
+        events = parser.feed(b"\n\n")
+    else:
+        parser = sse_post.SSEParser()
+        size = sse_post.DEFAULT_MAX_EVENT_SIZE
+        stream = b"data:xy\n" * (size // 3)  # no concatenation: its copy would set the peak
+        baseline = peak_kib()
+        events = []
+        for i in range(0, len(stream), chunk):
+            events += parser.feed(stream[i : i + chunk])
+        events += parser.feed(b"\n")
+    assert len(events) == 1
+    return {
+        "growth_mib": (peak_kib() - baseline) / 1024,
+        "size_mib": size / MIB,
+        "implementation": getattr(sse_post.SSEParser, "implementation", "python"),
+    }
+
+
+def parser_table() -> None:
+    import os
+
+    print("\n| workload (parser alone) | implementation | peak RSS growth |")
+    print("|---|---|---:|")
+    for workload in ("200 MiB event", "16 MiB of data:xy lines"):
+        for pure in ("", "1"):
+            out = subprocess.run(
+                [sys.executable, __file__, "--parser-child", workload],
+                capture_output=True,
+                text=True,
+                timeout=900,
+                check=True,
+                env={**os.environ, "SSE_POST_NO_EXTENSIONS": pure},
+            )
+            r = json.loads(out.stdout)
+            growth, size = float(r["growth_mib"]), float(r["size_mib"])
+            print(
+                f"| {workload} | {r['implementation']} | {growth:.0f} MiB "
+                f"({growth / size:.2f}x the event) |",
+                flush=True,
+            )
+
+
 def run_child(contender: str, url: str, cap: str = "default") -> dict[str, object]:
     out = subprocess.run(
         [sys.executable, __file__, "--child", contender, url, cap],
@@ -87,10 +144,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--full", action="store_true", help="a 1 GB token stream instead of 200 MB"
     )
+    parser.add_argument("--parser-only", action="store_true", help="only the parser table (c)")
     parser.add_argument("--child", nargs=3, help=argparse.SUPPRESS)
+    parser.add_argument("--parser-child", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child:
         print(json.dumps(child(*args.child)))
+        return 0
+    if args.parser_child:
+        print(json.dumps(parser_child(args.parser_child)))
+        return 0
+    if args.parser_only:
+        parser_table()
         return 0
     import _e2e_server
     from _util import e2e_server
@@ -123,6 +188,7 @@ def main(argv: list[str] | None = None) -> int:
                 f"| {growth:.0f} MiB ({growth / 200:.2f}x the line) |",
                 flush=True,
             )
+    parser_table()
     return 0
 
 

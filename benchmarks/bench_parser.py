@@ -2,8 +2,10 @@
 
 Each contender parses the same in-memory stream, chunked the same way, through its real
 path; the runs are interleaved (every contender once per round) and the median of the
-rounds is reported, with the ratio to httpx-sse. Every contender must produce the same
-events, or the script stops.
+rounds is reported, with the ratio to httpx-sse; the cyclic GC is off while a run is timed. sse_post runs twice: its compiled core
+("C", when built) and its pure-Python parser ("pure"). Times are the process's CPU time,
+which other load on the machine disturbs far less than the wall clock. Every contender
+must produce the same events, or the script stops.
 
     make bench                      # quick: a few rounds
     python benchmarks/bench_parser.py --rounds 9
@@ -12,6 +14,7 @@ events, or the script stops.
 from __future__ import annotations
 
 import argparse
+import gc
 import platform
 import statistics
 import sys
@@ -27,6 +30,7 @@ import openai
 from openai._streaming import SSEDecoder
 
 import sse_post
+from sse_post._parser import PySSEParser
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import _workloads
@@ -63,13 +67,24 @@ def _split(stream: bytes, how: str) -> Chunks:
 # for the equality check happens outside the timed region.
 
 
-def run_sse_post(chunks: Chunks) -> list[Any]:
-    parser = sse_post.SSEParser()
-    events = []
-    for chunk in chunks:
-        events += parser.feed(chunk)
-    events += parser.close()
-    return events
+def _sse_post(cls: type[Any]) -> Callable[[Chunks], list[Any]]:
+    def run(chunks: Chunks) -> list[Any]:
+        parser = cls()
+        events = []
+        for chunk in chunks:
+            events += parser.feed(chunk)
+        events += parser.close()
+        return events
+
+    return run
+
+
+def _compiled() -> type[Any] | None:
+    try:
+        from sse_post._speedups import SSEParser
+    except ImportError:
+        return None
+    return SSEParser
 
 
 def _response(module: object, chunks: Chunks) -> object:
@@ -95,8 +110,10 @@ def _normalise(events: list[Any]) -> Normalised:
     return [(e.event or "message", e.data, e.id or "") for e in events]
 
 
+C_PARSER = _compiled()
 CONTENDERS: dict[str, Callable[[Chunks], list[Any]]] = {
-    "sse_post": run_sse_post,
+    **({"sse_post": _sse_post(C_PARSER)} if C_PARSER is not None else {}),
+    "sse_post pure": _sse_post(PySSEParser),
     "httpx-sse": run_httpx_sse,
     "httpx2": run_httpx2,
     "openai": run_openai,
@@ -104,9 +121,16 @@ CONTENDERS: dict[str, Callable[[Chunks], list[Any]]] = {
 
 
 def _time(fn: Callable[[Chunks], list[Any]], chunks: Chunks) -> float:
-    start = time.perf_counter()
-    fn(chunks)
-    return time.perf_counter() - start
+    # As timeit does: no cyclic GC pass (whose cost depends on what else is alive, not
+    # on the contender) may land inside a timed run.
+    gc.collect()
+    gc.disable()
+    try:
+        start = time.process_time()
+        fn(chunks)
+        return time.process_time() - start
+    finally:
+        gc.enable()
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -124,19 +148,21 @@ def main(argv: list[str] | None = None) -> int:
         f"\nPython {platform.python_version()} on {platform.machine()}, "
         f"sse_post {sse_post.__version__}, httpx-sse {_version('httpx-sse')}, "
         f"httpx2 {httpx2.__version__}, openai {openai.__version__}; "
-        f"median of {args.rounds} interleaved rounds.\n"
+        f"median of {args.rounds} interleaved rounds of CPU time; "
+        f"sse_post's compiled core {'built' if C_PARSER else 'NOT built: C columns show pure'}."
+        "\n"
     )
     print(
-        "| workload | chunks | sse_post MB/s | sse_post events/s "
-        "| vs httpx-sse | vs httpx2 | vs openai |"
+        "| workload | chunks | C MB/s | C events/s | C vs httpx-sse "
+        "| pure vs httpx-sse | C vs httpx2 | C vs openai |"
     )
-    print("|---|---|---:|---:|---:|---:|---:|")
+    print("|---|---|---:|---:|---:|---:|---:|---:|")
     for name, make in WORKLOADS.items():
         stream = make(max(1, int(SIZES[name] * args.scale)))
         for how in ("16B", "1KiB", "64KiB", "event"):
             chunks = _split(stream, how)
             results = {label: _normalise(fn(chunks)) for label, fn in CONTENDERS.items()}
-            reference = results["sse_post"]
+            reference = results["sse_post pure"]
             for label, got in results.items():
                 if got != reference:
                     print(f"{label} disagrees with sse_post on {name} / {how}", file=sys.stderr)
@@ -146,12 +172,13 @@ def main(argv: list[str] | None = None) -> int:
                 for label, fn in CONTENDERS.items():
                     times[label].append(_time(fn, chunks))
             median = {label: statistics.median(t) for label, t in times.items()}
-            ours = median["sse_post"]
+            ours = median.get("sse_post", median["sse_post pure"])
             print(
                 f"| {name} | {how} | {len(stream) / ours / 1e6:.1f} "
                 f"| {len(reference) / ours:,.0f} "
-                f"| {median['httpx-sse'] / ours:.2f}x | {median['httpx2'] / ours:.2f}x "
-                f"| {median['openai'] / ours:.2f}x |",
+                f"| {median['httpx-sse'] / ours:.2f}x "
+                f"| {median['httpx-sse'] / median['sse_post pure']:.2f}x "
+                f"| {median['httpx2'] / ours:.2f}x | {median['openai'] / ours:.2f}x |",
                 flush=True,
             )
     return 0

@@ -27,7 +27,7 @@ from ._errors import (
     ServerEventError,
     SSEError,
 )
-from ._events import ServerSentEvent
+from ._events import Comment, ServerSentEvent
 from ._parser import DEFAULT_MAX_EVENT_SIZE, SSEParser, aparse, parse
 from ._protocol import ResumeState, StreamProtocol, StreamRequest
 from ._reconnect import ReadyState, ReconnectPolicy
@@ -45,6 +45,7 @@ __all__ = [
     "AbortController",
     "AbortSignal",
     "AsyncEventSource",
+    "Comment",
     "ConnectionLostError",
     "DeadlineExceededError",
     "EventDataError",

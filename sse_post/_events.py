@@ -11,7 +11,7 @@ from ._errors import EventDataError
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-__all__ = ["ServerSentEvent"]
+__all__ = ["Comment", "ServerSentEvent"]
 
 
 @final
@@ -76,3 +76,23 @@ _set_event = _slot_setter("event")
 _set_data = _slot_setter("data")
 _set_id = _slot_setter("id")
 _set_retry = _slot_setter("retry")
+
+
+@final
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Comment:
+    """A comment line of an event stream, reported by ``SSEParser(comments=True)``.
+
+    Servers send comments as keep-alive pings (``: ping``) or as notes for humans; the
+    spec ignores them, so the parser drops them unless asked.
+
+    Attributes:
+        text: the line after its colon, exactly: ``:hello`` gives ``"hello"`` and
+            ``: hi`` gives ``" hi"`` (the spec strips the space after a field's colon,
+            but a comment is not a field, so nothing is stripped).
+    """
+
+    text: str = ""
+
+
+_set_text: Callable[[Comment, object], None] = vars(Comment)["text"].__set__

@@ -165,11 +165,25 @@ CASES: list[tuple[str, bytes, list[E], str, int | None]] = [
     ("retry-empty-ignored", b"retry\ndata:test\n\n", [E(data="test")], "", None),
     ("retry-leading-zeros", b"retry:03000\ndata:x\n\n", [E(data="x", retry=3000)], "", 3000),
     (
-        "retry-huge-clamped",
-        b"retry:" + b"9" * 5000 + b"\ndata:x\n\n",
-        [E(data="x", retry=2**63 - 1)],
+        "retry-huge-is-exact",
+        b"retry:000" + b"9" * 40 + b"\ndata:x\n\n",
+        [E(data="x", retry=10**40 - 1)],
         "",
-        2**63 - 1,
+        10**40 - 1,
+    ),
+    (
+        "retry-of-4300-digits-is-exact",
+        b"retry:" + b"7" * 4300 + b"\ndata:x\n\n",
+        [E(data="x", retry=int("7" * 4300))],
+        "",
+        int("7" * 4300),
+    ),
+    (
+        "retry-past-4300-digits-clamped",
+        b"retry:" + b"0" * 10 + b"1" * 4301 + b"\ndata:x\n\n",
+        [E(data="x", retry=10**4300 - 1)],
+        "",
+        10**4300 - 1,
     ),
     (
         "retry-only-block-takes-effect",
@@ -234,4 +248,41 @@ CASES: list[tuple[str, bytes, list[E], str, int | None]] = [
     ),
     ("empty-stream", b"", [], "", None),
     ("only-bom", b"\xef\xbb\xbf", [], "", None),
+    # --- the shapes the pure parser takes in short, and their near misses ------------
+    (
+        "named-shapes",
+        b"event: a\nid: 1\ndata: x\n\n"
+        b"event: b\ndata: y\n\n"
+        b"id: 2\ndata: z\n\n"
+        b"event: \nid: 3\ndata: w\n\n",
+        [
+            E(event="a", data="x", id="1"),
+            E(event="b", data="y", id="1"),
+            E(data="z", id="2"),
+            E(data="w", id="3"),
+        ],
+        "3",
+        None,
+    ),
+    (
+        "named-near-misses",
+        b"event: a\nid\ndata: x\n\n"
+        b"event: b\nid: 1\0\ndata: y\n\n"
+        b"event: c\ndata: 1\ndata: 2\n\n"
+        b"id: 4\nevent: d\ndata: z\n\n"
+        b"id: 5\0\ndata: v\n\n"
+        b"event: e\nretry: 7\ndata: u\n\n"
+        b"data: t\nid: 6\n\n",
+        [
+            E(event="a", data="x"),
+            E(event="b", data="y"),
+            E(event="c", data="1\n2"),
+            E(event="d", data="z", id="4"),
+            E(data="v", id="4"),
+            E(event="e", data="u", id="4", retry=7),
+            E(data="t", id="6"),
+        ],
+        "6",
+        7,
+    ),
 ]

@@ -10,19 +10,21 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from sse_post import ServerSentEvent
+from sse_post import Comment, ServerSentEvent
 
-MAX_RETRY = 2**63 - 1  # the one liberty, shared with SSEParser: huge retry values clamp
+# The one liberty, shared with SSEParser: Python cannot parse integers of over 4,300
+# digits, so such retry values clamp to the largest of 4,300 digits.
+MAX_RETRY = 10**4300 - 1
 
 
 @dataclass
 class Result:
-    events: list[ServerSentEvent] = field(default_factory=list)
+    events: list[ServerSentEvent | Comment] = field(default_factory=list)
     last_event_id: str = ""
     retry: int | None = None
 
 
-def reference_parse(stream: bytes, last_event_id: str = "") -> Result:
+def reference_parse(stream: bytes, last_event_id: str = "", *, comments: bool = False) -> Result:
     # "Streams must be decoded using the UTF-8 decode algorithm." which "strips one
     # leading UTF-8 Byte Order Mark (BOM), if any".
     if stream.startswith(b"\xef\xbb\xbf"):
@@ -75,6 +77,8 @@ def reference_parse(stream: bytes, last_event_id: str = "") -> Result:
             block_retry = None
             continue
         if line[0] == ":":
+            if comments:  # reported, when asked, as the text after the colon
+                result.events.append(Comment(text=line[1:]))
             continue
         if ":" in line:
             position = line.index(":")
@@ -94,9 +98,8 @@ def reference_parse(stream: bytes, last_event_id: str = "") -> Result:
                 last_event_id_buffer = value
         elif name == "retry":
             if value != "" and all(c in "0123456789" for c in value):
-                number = (
-                    int(value.lstrip("0") or "0") if len(value.lstrip("0")) < 19 else MAX_RETRY
-                )
+                significant = value.lstrip("0") or "0"
+                number = int(significant) if len(significant) <= 4300 else MAX_RETRY
                 result.retry = number
                 block_retry = number
     return result

@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 
 from sse_post import EventTooLargeError, ServerSentEvent, SSEParser
 
+from .parser_impls import each_implementation
 from .reference_parser import reference_parse
 
 VALUES = st.text(
@@ -28,12 +29,19 @@ LINES = st.one_of(
     st.builds(
         lambda v: f"retry:{v}", st.from_regex(r"[0-9]{1,4}|[0-9 +_x-]{0,4}", fullmatch=True)
     ),
+    # Hostile: retry values past 64 bits and past what int() parses; runs of short
+    # data lines (each a string of its own, costing far more than its bytes).
+    st.builds(lambda v: f"retry:{v}", st.from_regex(r"0{0,3}[1-9][0-9]{17,40}", fullmatch=True)),
+    st.builds(lambda n, d: f"retry:{'0' * n}{d * 4301}", st.integers(0, 2), st.sampled_from("19")),
+    st.builds(lambda n: "data:xy\n" * n + "data:xy", st.integers(1, 50)),
     st.builds(lambda v: f":{v}", VALUES),
     st.builds(lambda v: f"{v}:{v}", VALUES),
     st.just(""),
     st.just(""),
 )
 ENDINGS = st.sampled_from([b"\n", b"\r", b"\r\n"])
+
+implementation = each_implementation(globals())
 
 
 @st.composite
