@@ -27,7 +27,7 @@ from ._errors import (
     ServerEventError,
     _chain,
 )
-from ._events import ServerSentEvent
+from ._events import Comment, ServerSentEvent
 from ._parser import SSEParser
 from ._reconnect import Raise, ReadyState, Stop, Verdict, Wait, parse_retry_after
 from ._redirects import next_hop
@@ -149,7 +149,7 @@ class StreamFlow:
         self.first_headers: Mapping[str, str] | None = None
         self.first_event: ServerSentEvent | None = None
         self.last_event: ServerSentEvent | None = None
-        self.parser: SSEParser | None = None
+        self.parser: SSEParser[Any] | None = None
         # The protocol's resume request, sent instead of the original until a stream opens.
         self.resume_request: Outgoing | None = None
 
@@ -252,7 +252,9 @@ class StreamFlow:
         self.resume_request = None
         session = self.session
         parser = self.parser = SSEParser(
-            last_event_id=session.last_event_id, max_event_size=self.max_event_size
+            last_event_id=session.last_event_id,
+            max_event_size=self.max_event_size,
+            comments=self.comments,
         )
         decoder = _decoder(head)
         self.ready_state = ReadyState.OPEN
@@ -322,28 +324,37 @@ class StreamFlow:
         return self._resume(action, error)
 
     def _deliver(
-        self, events: list[ServerSentEvent], protocol: StreamProtocol | None
+        self, items: list[Any], protocol: StreamProtocol | None
     ) -> Generator[Op, Result, bool]:
-        """Deliver events; True if the protocol's end event came (the stream is done)."""
+        """Deliver events (and comments, when asked for); True if the protocol's end
+        event came (the stream is done)."""
+        events = items if not self.comments else [e for e in items if type(e) is not Comment]
+        if not events:
+            yield Deliver(items)  # comments only
+            return False
         if self.first_event is None:
             self.first_event = events[0]
         self.session.event(events[0])
+        if len(events) > 1:
+            self.session.event(events[1])
         if protocol is not None:
-            for index, event in enumerate(events):
+            for index, item in enumerate(items):
+                if type(item) is Comment:
+                    continue
                 if protocol.error is not None:
-                    failure = protocol.error(event)
+                    failure = protocol.error(item)
                     if failure is not None:
                         if index:
-                            yield Deliver(events[:index])
-                        raise _chain(ServerEventError(event, _payload(event)), failure)
-                if protocol.end is not None and protocol.end(event):
-                    keep = events[: index + 1] if _payload(event) is not None else events[:index]
+                            yield Deliver(items[:index])
+                        raise _chain(ServerEventError(item, _payload(item)), failure)
+                if protocol.end is not None and protocol.end(item):
+                    keep = items[: index + 1] if _payload(item) is not None else items[:index]
+                    self.last_event = item
                     if keep:
-                        self.last_event = keep[-1]
                         yield Deliver(keep)
                     return True
         self.last_event = events[-1]
-        yield Deliver(events)
+        yield Deliver(items)
         return False
 
     def _json_answer(self, head: Head) -> Generator[Op, Result, Action]:

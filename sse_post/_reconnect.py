@@ -233,7 +233,9 @@ class ReconnectSession:
         """The reconnection time if the server's latest ``retry:`` were ``retry_ms``."""
         policy = self.policy or _DEFAULT
         if retry_ms is not None:
-            return min(retry_ms / 1000, policy.max_delay)
+            # Compared in milliseconds: a retry: of hundreds of digits is a valid int that
+            # no float can hold.
+            return min(retry_ms, policy.max_delay * 1000) / 1000
         return policy.initial_delay
 
     def start(self) -> Action:

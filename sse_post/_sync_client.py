@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 import httpx
 
 from . import _httpx as adapter
+from ._events import Comment
 from ._flow import CLOSE, READ, Deliver, Interrupted
 from ._parser import DEFAULT_MAX_EVENT_SIZE
 from ._source import SourceCore
@@ -203,9 +204,9 @@ class EventSource(SourceCore):
             while True:
                 if self._queue and self._reason != "stop":
                     item = self._queue.popleft()
-                    if isinstance(item, str):
+                    if type(item) is Comment:
                         assert self._on_comment is not None
-                        self._on_comment(item)
+                        self._on_comment(item.text)
                         continue
                     return item  # type: ignore[no-any-return]
                 if not self._advance():
