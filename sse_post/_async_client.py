@@ -19,6 +19,7 @@ import anyio
 import anyio.lowlevel
 import httpx
 
+from . import _httpcore as core
 from . import _httpx as adapter
 from ._events import Comment
 from ._flow import CLOSE, READ, Deliver, Interrupted
@@ -296,7 +297,7 @@ class AsyncEventSource(SourceCore):
             # and an HTTP/2 one may carry other requests.
             self._connecting = None
             if name.startswith("http2."):
-                self._h2 = adapter.trace_target(name, info)[1]
+                self._h2 = core.trace_target(name, info)[1]
 
     def _abort(self) -> None:
         self._interrupt("stop")
@@ -329,7 +330,7 @@ class AsyncEventSource(SourceCore):
             if h2 is not None and (response is None or not response.is_closed):
                 # Cancelled while waiting for the headers, or left early: httpcore does
                 # not tell the server, which would go on generating.
-                await adapter.ah2_reset(h2)
+                await core.ah2_reset(h2)
             if response is None:
                 return
             if chunks is not None:

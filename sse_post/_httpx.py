@@ -5,11 +5,9 @@ included; the caller's client may come from either. Classes are told apart with
 ``isinstance`` against each library that is loaded, never by name. The drivers ask these
 helpers and never look inside a response or an exception themselves.
 
-Reaching into httpcore: the trace extension (a documented httpcore feature) tells us when
-a connection is made and which connection and HTTP/2 stream a request uses; the objects
-behind it (the connection's network stream, h2 state and locks) are httpcore's private
-attributes, each read with ``getattr`` so that a layout we do not know costs only the
-promptness of an abort, never an error. Tests pin the behaviour on the versions we declare.
+What lies under httpx (httpcore's connections, sockets and HTTP/2 streams) is the
+business of its sibling, ``_httpcore``; together they are the adapter layer, the only
+modules that name these libraries (split in two to stay readable).
 """
 
 from __future__ import annotations
@@ -27,8 +25,6 @@ from ._flow import Failed, Head
 from ._redirects import is_secret
 
 if TYPE_CHECKING:
-    import socket
-
     from ._request import Outgoing
 
 __all__ = [
@@ -40,8 +36,6 @@ __all__ = [
     "head",
     "is_http2",
     "own_client_options",
-    "socket_of",
-    "trace_target",
 ]
 
 #: The timeout of the clients we make ourselves: long reads, since an event stream may
@@ -189,143 +183,5 @@ def abody(response: Any) -> Any:
     return response.aiter_bytes() if response.is_stream_consumed else response.aiter_raw()
 
 
-def close_stream(stream: Any) -> None:
-    """Close an httpcore network stream that a failed connect left open."""
-    try:
-        stream.close()
-    except Exception:
-        pass  # closed already
-
-
 def is_http2(response: Any) -> bool:
     return response.http_version not in ("HTTP/1.1", "HTTP/1.0")
-
-
-def socket_of(stream: Any) -> socket.socket | None:
-    """The socket under an httpcore network stream (or a response's), if it has one."""
-    if stream is None:
-        return None
-    extensions = getattr(stream, "extensions", None)
-    if extensions is not None:  # a response
-        stream = extensions.get("network_stream")
-    get_extra_info = getattr(stream, "get_extra_info", None)
-    if get_extra_info is None:
-        return None
-    sock = get_extra_info("socket")
-    return sock if hasattr(sock, "shutdown") else None
-
-
-def trace_target(name: str, info: Any) -> tuple[str, Any]:
-    """What a trace event tells about the request's connection.
-
-    Returns ``("tcp", sock)`` when a new TCP connection was made (until it is known
-    to carry HTTP/1.1 only the request's own), ``("h1", sock)`` when an HTTP/1.1
-    request goes out on a connection (new or reused: from then on, the connection is
-    the request's alone until its response closes), ``("h2", (connection, stream_id))``
-    when an HTTP/2 stream is opened, else ``("", None)``.
-    """
-    if name.endswith("connect_tcp.complete"):
-        return "tcp", socket_of(info.get("return_value"))
-    if name == "http11.send_request_headers.started":
-        connection = _caller_self(("_h11_state",))
-        return "h1", socket_of(getattr(connection, "_network_stream", None))
-    if name == "http2.send_request_headers.started":
-        connection = _caller_self(("_h2_state",))
-        return "h2", (connection, info.get("stream_id"))
-    return "", None
-
-
-def _caller_self(marks: tuple[str, ...]) -> Any:
-    # The trace callback runs inside httpcore's connection method; its ``self`` is the
-    # connection. Walk a few frames up to find it.
-    frame: Any = sys._getframe(2)
-    for _ in range(8):
-        if frame is None:
-            return None
-        candidate = frame.f_locals.get("self")
-        if candidate is not None and all(hasattr(candidate, m) for m in marks):
-            return candidate
-        frame = frame.f_back
-    return None
-
-
-def _h2_parts(target: Any) -> tuple[Any, Any, Any, int] | None:
-    connection, stream_id = target
-    state = getattr(connection, "_h2_state", None)
-    lock = getattr(connection, "_write_lock", None)
-    stream = getattr(connection, "_network_stream", None)
-    if state is None or lock is None or stream is None or not stream_id:
-        return None
-    return state, lock, stream, stream_id
-
-
-def _reset(state: Any, stream_id: int) -> bytes:
-    # Under httpcore's write lock. An RST_STREAM with CANCEL, if the stream is still open.
-    import h2.errors
-
-    try:
-        state.reset_stream(stream_id, error_code=h2.errors.ErrorCodes.CANCEL)
-    except Exception:
-        return b""  # closed already (ended, or reset by the server)
-    return bytes(state.data_to_send())
-
-
-def h2_reset(target: Any) -> None:
-    """Tell the server that an HTTP/2 stream is abandoned (RST_STREAM with CANCEL), so
-    it stops generating: httpcore closes a stream early without telling the server. Only
-    that stream is reset; other requests on the connection go on."""
-    parts = _h2_parts(target)
-    if parts is None:
-        return
-    state, lock, stream, stream_id = parts
-    try:
-        with lock:
-            data = _reset(state, stream_id)
-            if data:
-                stream.write(data)
-    except Exception:
-        pass  # the connection is gone: nothing to tell
-
-
-async def ah2_reset(target: Any) -> None:
-    """`h2_reset` for an async connection."""
-    parts = _h2_parts(target)
-    if parts is None:
-        return
-    state, lock, stream, stream_id = parts
-    try:
-        async with lock:
-            data = _reset(state, stream_id)
-            if data:
-                await stream.write(data)
-    except Exception:
-        pass  # the connection is gone: nothing to tell
-
-
-def h2_wake(target: Any) -> None:
-    """Wake whoever waits on an HTTP/2 stream of a sync connection, without closing the
-    connection that other requests share: queue a reset event for the stream (httpcore
-    raises it to the stream's reader), then PING the server so that the thread blocked
-    reading the connection returns to look."""
-    connection, stream_id = target
-    events = getattr(connection, "_events", None)
-    if not isinstance(events, dict) or stream_id not in events:
-        return
-    try:
-        import h2.errors
-        import h2.events
-
-        try:
-            reset = h2.events.StreamReset(stream_id=stream_id)
-        except TypeError:  # h2 before 4.2 sets the fields after construction
-            reset = h2.events.StreamReset()  # type: ignore[call-arg]
-            reset.stream_id = stream_id
-        reset.error_code = h2.errors.ErrorCodes.CANCEL
-        reset.remote_reset = False
-        events[stream_id].append(reset)
-        state = connection._h2_state
-        with connection._write_lock:
-            state.ping(b"sse-post")
-            connection._network_stream.write(state.data_to_send())
-    except Exception:
-        pass  # the connection is closing anyway

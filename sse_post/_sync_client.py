@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 
+from . import _httpcore as core
 from . import _httpx as adapter
 from ._events import Comment
 from ._flow import CLOSE, READ, Deliver, Interrupted
@@ -154,6 +155,8 @@ class EventSource(SourceCore):
         )
         self._owns_client = client is None
         self._client: Any = client or httpx.Client(**adapter.own_client_options())
+        # Our own client's connects can be interrupted; a caller's block until they time out.
+        self._backend = core.install_backend(self._client) if client is None else None
         self._auth, self._timeout = auth, timeout
         # Reentrant: abort() may run in a signal handler while this thread holds it.
         self._lock = threading.RLock()
@@ -310,6 +313,8 @@ class EventSource(SourceCore):
             if self._reason is not None:
                 return Interrupted(self._take_reason() or "stop")
             self._attempt = attempt
+            if self._backend is not None:
+                self._backend.reset()
         context = contextvars.copy_context()
         threading.Thread(
             target=context.run, args=(self._send_in_worker, request, options, attempt), daemon=True
@@ -337,7 +342,7 @@ class EventSource(SourceCore):
             if adapter.is_http2(outcome):
                 self._drop_socket()
             elif self._socket is None:
-                sock = adapter.socket_of(outcome)
+                sock = core.socket_of(outcome)
                 self._socket = sock.dup() if sock is not None else None
             if self._reason is not None:
                 self._wake_owner()
@@ -354,7 +359,7 @@ class EventSource(SourceCore):
             if attempt.tcp is not None:
                 # A connection that failed while being made (an interrupted TLS
                 # handshake, say) is left open by httpcore: close it.
-                adapter.close_stream(attempt.tcp)
+                core.close_stream(attempt.tcp)
         with self._lock:
             attempt.outcome, attempt.done = outcome, True
             abandoned = attempt.abandoned
@@ -366,12 +371,12 @@ class EventSource(SourceCore):
     def _abandon(self, attempt: _Attempt) -> None:
         # The loop has moved on: close what came, and tell an HTTP/2 server.
         if attempt.h2 is not None:
-            adapter.h2_reset(attempt.h2)
+            core.h2_reset(attempt.h2)
         if attempt.outcome is not None and not isinstance(attempt.outcome, BaseException):
             attempt.outcome.close()
 
     def _trace(self, attempt: _Attempt, name: str, info: Mapping[str, Any]) -> None:
-        kind, target = adapter.trace_target(name, info)
+        kind, target = core.trace_target(name, info)
         if not kind:
             return
         with self._lock:
@@ -399,6 +404,8 @@ class EventSource(SourceCore):
             sock.close()
 
     def _wake_owner(self) -> None:
+        if self._backend is not None:
+            self._backend.interrupt()
         # Under the lock. HTTP/1.1: shut the socket down (ours alone, see _trace).
         # HTTP/2: the connection is shared, so only our stream is woken, from a thread
         # of its own since httpcore's locks are not reentrant (we may be in a signal
@@ -407,7 +414,7 @@ class EventSource(SourceCore):
         attempt = self._attempt
         target = self._h2 if self._response is not None else attempt and attempt.h2
         if target is not None:
-            threading.Thread(target=adapter.h2_wake, args=(target,), daemon=True).start()
+            threading.Thread(target=core.h2_wake, args=(target,), daemon=True).start()
 
     def _abort(self) -> None:
         self._interrupt("stop")
@@ -427,7 +434,7 @@ class EventSource(SourceCore):
         self._chunks = None
         if response is not None:
             if h2 is not None and not response.is_closed:
-                adapter.h2_reset(h2)
+                core.h2_reset(h2)
             response.close()
         if sock is not None:
             sock.close()
@@ -446,6 +453,8 @@ class EventSource(SourceCore):
         self._close_response()
         if self._owns_client:
             self._client.close()
+            if self._backend is not None:
+                self._backend.close()
         if self._unsubscribe is not None:
             self._unsubscribe()
             self._unsubscribe = None
