@@ -215,9 +215,11 @@ class InterruptibleBackend:
 
         deadline = None if timeout is None else time.monotonic() + timeout
         last: OSError | None = None
-        for family, kind, proto, _, address in socket.getaddrinfo(
-            host, port, type=socket.SOCK_STREAM
-        ):
+        try:
+            addresses = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+        except OSError as exc:  # an unknown host, say
+            raise httpcore.ConnectError(str(exc)) from exc
+        for family, kind, proto, _, address in addresses:
             sock = socket.socket(family, kind, proto)
             try:
                 for option in socket_options or ():

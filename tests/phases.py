@@ -165,7 +165,18 @@ class H2Server:
             await _start(send, 200, b"text/event-stream")
             await _body(send, b"id: 1\ndata: 1\n\n", more=True)
             if kind == "paced":
-                await asyncio.wait_for(self._gate(tag).wait(), LINGER)
+                # Keep-alives while held: in httpcore's HTTP/2 the task blocked reading
+                # holds the connection's read lock, and a sibling stream's frames wait
+                # until some frame reaches it (httpcore's starvation, not the abort's).
+                gate = self._gate(tag)
+                for _ in range(int(LINGER / 0.05)):
+                    if gate.is_set():
+                        break
+                    await _body(send, b": keep-alive\n\n", more=True)
+                    try:
+                        await asyncio.wait_for(gate.wait(), 0.05)
+                    except TimeoutError:
+                        pass
                 for n in range(2, PACED + 1):
                     await _body(send, b"id: %d\ndata: %d\n\n" % (n, n), more=True)
                 await _body(send, b"", more=False)

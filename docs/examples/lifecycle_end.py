@@ -10,7 +10,12 @@ BASE = os.environ.get("SSE_POST_DEMO_URL", "http://127.0.0.1:8000")
 chat = StreamProtocol(end=lambda event: event.data == "[DONE]")
 body = {"messages": [{"role": "user", "content": "Hi"}]}
 with EventSource(f"{BASE}/v1/chat/completions", method="POST", json=body, protocol=chat) as source:
-    words = [event.json()["choices"][0]["delta"]["content"] for event in source]
+    # A real stream's first delta has only the role; a usage chunk has no choices.
+    words = [
+        choice["delta"].get("content") or ""
+        for event in source
+        for choice in event.json()["choices"]
+    ]
 print("".join(words).strip())
 
 # An end event with JSON data is yielded, then the loop ends (and the connection closes,
