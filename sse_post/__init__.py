@@ -29,8 +29,8 @@ from ._errors import (
 )
 from ._events import Comment, ServerSentEvent
 from ._parser import DEFAULT_MAX_EVENT_SIZE, SSEParser, aparse, parse
+from ._policy import ReadyState, ReconnectPolicy
 from ._protocol import ResumeState, StreamProtocol, StreamRequest
-from ._reconnect import ReadyState, ReconnectPolicy
 from ._redirects import SECRET_MARKERS, RedirectPolicy
 
 if TYPE_CHECKING:

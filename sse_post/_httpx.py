@@ -21,7 +21,7 @@ import httpx
 
 from ._decompress import accept_encoding
 from ._errors import NetworkError, NetworkTimeoutError
-from ._flow import Failed, Head
+from ._ops import Failed, Head
 from ._redirects import is_secret
 
 if TYPE_CHECKING:

@@ -12,8 +12,9 @@ from typing import TYPE_CHECKING, Any
 
 from ._flow import StreamFlow
 from ._parser import SSEParser
+from ._policy import ReadyState, ReconnectPolicy
 from ._protocol import StreamProtocol
-from ._reconnect import ReadyState, ReconnectPolicy, ReconnectSession
+from ._reconnect import ReconnectSession
 from ._redirects import RedirectPolicy
 from ._request import RequestSpec
 

@@ -24,7 +24,7 @@ import httpx
 from . import _httpcore as core
 from . import _httpx as adapter
 from ._events import Comment
-from ._flow import CLOSE, READ, Deliver, Interrupted
+from ._ops import CLOSE, READ, Deliver, Interrupted
 from ._parser import DEFAULT_MAX_EVENT_SIZE
 from ._source import SourceCore
 
@@ -34,8 +34,8 @@ if TYPE_CHECKING:
 
     from ._abort import AbortSignal
     from ._events import ServerSentEvent
+    from ._policy import ReconnectPolicy
     from ._protocol import StreamProtocol
-    from ._reconnect import ReconnectPolicy
     from ._redirects import RedirectPolicy
     from ._request import Content, HeaderTypes, Outgoing
 

@@ -6,7 +6,7 @@ import threading
 from typing import TYPE_CHECKING, Any
 
 from ._abort import AbortController
-from ._reconnect import ReconnectPolicy
+from ._policy import ReconnectPolicy
 from ._sync_client import EventSource
 
 if TYPE_CHECKING:

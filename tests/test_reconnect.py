@@ -8,15 +8,8 @@ import random
 import pytest
 
 from sse_post import ConnectionLostError, ReconnectError, ReconnectPolicy, ServerSentEvent
-from sse_post._reconnect import (
-    Connect,
-    Raise,
-    ReconnectSession,
-    Stop,
-    Verdict,
-    Wait,
-    parse_retry_after,
-)
+from sse_post._policy import Connect, Raise, Stop, Verdict, Wait, parse_retry_after
+from sse_post._reconnect import ReconnectSession
 
 NO_JITTER = ReconnectPolicy(
     initial_delay=1.0, max_delay=30.0, backoff=2.0, jitter=0.0, max_attempts=4, min_delay=0
