@@ -72,6 +72,11 @@ def own_client_options() -> dict[str, Any]:
     return {"timeout": DEFAULT_TIMEOUT, "verify": _SSL_CONTEXT, "follow_redirects": False}
 
 
+def own_client(*, sync: bool) -> Any:
+    """A client for a source given none (see `own_client_options`)."""
+    return (httpx.Client if sync else httpx.AsyncClient)(**own_client_options())
+
+
 def check_url(url: str, client: Any) -> None:
     """Refuse a URL that no request could use, at once rather than on every retry.
 
