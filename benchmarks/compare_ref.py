@@ -1,0 +1,144 @@
+"""This checkout's sse_post against another git ref's, end to end, side by side in one run.
+
+The guard against a throughput regression when the client changes: the end-to-end cells
+of bench_client.py (bulk tokens and named events, sync and asyncio; the live stream sync,
+asyncio and trio) run with this checkout's ``sse_post`` and with the ``sse_post`` of
+``--baseline`` (``git archive`` of that ref's package into a temporary directory), each
+in its own worker process (benchmarks/_contenders.py, PYTHONPATH pointing at its tree),
+so both are timed by the same benchmark code, on the same servers, in interleaved
+rounds with the order swapped every round. The cost is client CPU per event (the median
+over rounds); "new/old" is the old CPU over the new, so above 1 means this checkout is
+cheaper, and a cell below ``1 - --threshold`` (default 5%) is flagged.
+
+    .venv/bin/python benchmarks/compare_ref.py                    # against main~1
+    .venv/bin/python benchmarks/compare_ref.py --baseline v0.1.0 --rounds 9
+    .venv/bin/python benchmarks/compare_ref.py --cells sync:tokens,asyncio:live --fail
+
+With the compiled parser core built in this checkout and not in the baseline, the two
+sides differ in more than the change under test: ``--pure`` runs both on the pure parser.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import io
+import subprocess
+import sys
+import tarfile
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _util import Worker, e2e_server, live_server, median
+
+ROOT = Path(__file__).resolve().parent.parent
+CELLS = "sync:tokens,sync:named,asyncio:tokens,asyncio:named,sync:live,asyncio:live,trio:live"
+
+
+def export(ref: str, into: Path) -> str:
+    """Write ``ref``'s ``sse_post`` package under ``into``; return the short commit id."""
+    commit = subprocess.run(
+        ["git", "-C", str(ROOT), "rev-parse", "--short", f"{ref}^{{commit}}"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    archive = subprocess.run(
+        ["git", "-C", str(ROOT), "archive", "--format=tar", commit, "sse_post"],
+        capture_output=True,
+        check=True,
+    ).stdout
+    with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
+        tar.extractall(into, filter="data")
+    return commit
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--baseline", default="main~1", help="git ref to compare with")
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--cells", default=CELLS, help="mode:workload, comma-separated")
+    parser.add_argument("--live-events", type=int, default=2000)
+    parser.add_argument("--gap", type=int, default=300, help="live: microseconds between events")
+    parser.add_argument("--threshold", type=float, default=0.05)
+    parser.add_argument("--pure", action="store_true", help="both sides on the pure parser")
+    parser.add_argument("--fail", action="store_true", help="exit 1 when a cell is flagged")
+    args = parser.parse_args(argv)
+    cells = [tuple(cell.split(":")) for cell in args.cells.split(",")]
+    env = {"SSE_POST_NO_EXTENSIONS": "1"} if args.pure else {}
+    head = subprocess.run(
+        ["git", "-C", str(ROOT), "describe", "--always", "--dirty"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    with contextlib.ExitStack() as stack:
+        tree = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="sse-post-base-")))
+        commit = export(args.baseline, tree)
+        sides = {"new": Worker(str(ROOT), env), "old": Worker(str(tree), env)}
+        for worker in sides.values():
+            stack.callback(worker.close)
+        for side, where in (("new", ROOT), ("old", tree)):
+            if not sides[side].info["sse_post"].startswith(str(where)):
+                raise RuntimeError(f"{side} imported {sides[side].info['sse_post']}")
+        bases = {
+            "bulk": stack.enter_context(e2e_server()),
+            "live": stack.enter_context(live_server()),
+        }
+        print(
+            f"# sse_post {head} (new, {sides['new'].info['impl']} parser) against "
+            f"{args.baseline} = {commit} (old, {sides['old'].info['impl']}), "
+            f"{time.strftime('%Y-%m-%d')}, median of {args.rounds} interleaved rounds\n"
+        )
+        samples: dict[tuple[str, ...], dict[str, list[dict[str, float]]]] = {
+            cell: {"new": [], "old": []} for cell in cells
+        }
+        for r in range(args.rounds):
+            for cell in cells:
+                mode, workload = cell
+                order = ["new", "old"] if (r + cells.index(cell)) % 2 == 0 else ["old", "new"]
+                for side in order:
+                    s = sides[side].run(
+                        mode=mode,
+                        workload=workload,
+                        contender="sse_post",
+                        base=bases["live" if workload == "live" else "bulk"],
+                        n=args.live_events,
+                        gap=args.gap,
+                    )
+                    samples[cell][side].append(s)
+        print(
+            "| mode | workload | new CPU us/event | old CPU us/event | new/old | wall new/old | |"
+        )
+        print("|---|---|---:|---:|---:|---:|---|")
+        flagged = 0
+        for cell, got in samples.items():
+            counts = {s["count"] for side in got.values() for s in side}
+            if len(counts) != 1:
+                raise AssertionError(f"{cell}: the two sides received {sorted(counts)} events")
+            events = counts.pop()
+            cpu = {side: median([s["cpu"] for s in runs]) for side, runs in got.items()}
+            wall = {side: median([s["wall"] for s in runs]) for side, runs in got.items()}
+            ratio = cpu["old"] / cpu["new"]
+            flag = "SLOWER" if ratio < 1 - args.threshold else ""
+            flagged += bool(flag)
+            print(
+                f"| {cell[0]} | {cell[1]} | {cpu['new'] / events * 1e6:.2f} "
+                f"| {cpu['old'] / events * 1e6:.2f} | {ratio:.3f} "
+                f"| {wall['old'] / wall['new']:.3f} | {flag} |",
+                flush=True,
+            )
+        print(
+            f"\n{flagged} of {len(cells)} cells more than {args.threshold:.0%} slower than "
+            f"{args.baseline}."
+        )
+    return 1 if flagged and args.fail else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
