@@ -162,7 +162,11 @@ def main(argv: list[str] | None = None) -> int:
     from _util import e2e_server
 
     counts = [int(c) for c in args.counts.split(",")]
-    sync_counts = [int(c) for c in (args.sync_counts or args.counts).split(",") if c]
+    sync_counts = [
+        int(c)
+        for c in (args.counts if args.sync_counts is None else args.sync_counts).split(",")
+        if c
+    ]
     modes = args.backends.split(",") + ["sync"] * bool(sync_counts)
     print(f"# Many sources at once, {time.strftime('%Y-%m-%d')}\n")
     traced = " | Python heap per source" if args.tracemalloc else ""
