@@ -33,13 +33,23 @@ docs: $(STAMP)
 fuzz: $(STAMP)
 	HYPOTHESIS_PROFILE=fuzz $(BIN)/python -m pytest tests/test_parser_props.py -p no:cacheprovider --timeout 0 --hypothesis-show-statistics
 
+# About 8 minutes on the 2-core build machine. BASELINE is the git ref that
+# compare_ref.py measures this checkout against (issue 10: no cell may drop by > 5%).
+BASELINE ?= main~1
+COMPILED := $(BIN)/python -c "import sys; sys.path.insert(0, 'benchmarks'); from _contenders import parser_impl; sys.exit(parser_impl() != 'compiled')"
 bench: $(STAMP)
 	$(BIN)/python -m pip install --quiet --group bench
 	$(BIN)/python benchmarks/bench_parser.py --rounds 3
-	$(BIN)/python benchmarks/bench_client.py --rounds 3
+	# With the compiled parser core built, the parser table again on the pure parser,
+	# unless bench_parser.py already sets both side by side.
+	if $(COMPILED) && ! grep -q SSE_POST_NO_EXTENSIONS benchmarks/bench_parser.py; then \
+		SSE_POST_NO_EXTENSIONS=1 $(BIN)/python benchmarks/bench_parser.py --rounds 3; fi
+	$(BIN)/python benchmarks/bench_client.py --rounds 3 --live-events 1000
 	$(BIN)/python benchmarks/abort_latency.py --repeats 10
 	$(BIN)/python benchmarks/bench_memory.py
 	$(BIN)/python benchmarks/bench_misc.py
+	$(BIN)/python benchmarks/bench_sources.py --counts 1,10,100,1000 --sync-counts 1,10,100
+	-$(BIN)/python benchmarks/compare_ref.py --baseline $(BASELINE) --rounds 3 --live-events 1000
 
 clean:
 	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache

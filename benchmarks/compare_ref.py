@@ -40,12 +40,14 @@ CELLS = "sync:tokens,sync:named,asyncio:tokens,asyncio:named,sync:live,asyncio:l
 
 def export(ref: str, into: Path) -> str:
     """Write ``ref``'s ``sse_post`` package under ``into``; return the short commit id."""
-    commit = subprocess.run(
-        ["git", "-C", str(ROOT), "rev-parse", "--short", f"{ref}^{{commit}}"],
+    found = subprocess.run(
+        ["git", "-C", str(ROOT), "rev-parse", "--short", "--verify", "-q", f"{ref}^{{commit}}"],
         capture_output=True,
         text=True,
-        check=True,
-    ).stdout.strip()
+    )
+    if found.returncode:
+        raise SystemExit(f"compare_ref.py: no commit {ref!r} in {ROOT} (a shallow clone?)")
+    commit = found.stdout.strip()
     archive = subprocess.run(
         ["git", "-C", str(ROOT), "archive", "--format=tar", commit, "sse_post"],
         capture_output=True,
