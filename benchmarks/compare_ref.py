@@ -13,6 +13,7 @@ cheaper, and a cell below ``1 - --threshold`` (default 5%) is flagged.
     .venv/bin/python benchmarks/compare_ref.py                    # against main~1
     .venv/bin/python benchmarks/compare_ref.py --baseline v0.1.0 --rounds 9
     .venv/bin/python benchmarks/compare_ref.py --cells sync:tokens,asyncio:live --fail
+    .venv/bin/python benchmarks/compare_ref.py --new main --baseline main~3   # two refs
 
 With the compiled parser core built in this checkout and not in the baseline, the two
 sides differ in more than the change under test: ``--pure`` runs both on the pure parser.
@@ -63,6 +64,7 @@ def main(argv: list[str] | None = None) -> int:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--baseline", default="main~1", help="git ref to compare with")
+    parser.add_argument("--new", help="git ref to measure instead of this working tree")
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--cells", default=CELLS, help="mode:workload, comma-separated")
     parser.add_argument("--live-events", type=int, default=2000)
@@ -73,21 +75,25 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     cells = [tuple(cell.split(":")) for cell in args.cells.split(",")]
     env = {"SSE_POST_NO_EXTENSIONS": "1"} if args.pure else {}
-    head = subprocess.run(
-        ["git", "-C", str(ROOT), "describe", "--always", "--dirty"],
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout.strip()
     with contextlib.ExitStack() as stack:
         tree = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="sse-post-base-")))
-        commit = export(args.baseline, tree)
-        sides = {"new": Worker(str(ROOT), env), "old": Worker(str(tree), env)}
-        for worker in sides.values():
+        commit = export(args.baseline, tree / "old")
+        if args.new:
+            head = f"{args.new} = {export(args.new, tree / 'new')}"
+            trees = {"new": tree / "new", "old": tree / "old"}
+        else:
+            head = subprocess.run(
+                ["git", "-C", str(ROOT), "describe", "--always", "--dirty"],
+                capture_output=True,
+                text=True,
+                check=True,
+            ).stdout.strip()
+            trees = {"new": ROOT, "old": tree / "old"}
+        sides = {side: Worker(str(where), env) for side, where in trees.items()}
+        for side, worker in sides.items():
             stack.callback(worker.close)
-        for side, where in (("new", ROOT), ("old", tree)):
-            if not sides[side].info["sse_post"].startswith(str(where)):
-                raise RuntimeError(f"{side} imported {sides[side].info['sse_post']}")
+            if not worker.info["sse_post"].startswith(f"{trees[side]}/"):
+                raise RuntimeError(f"{side} imported {worker.info['sse_post']}")
         bases = {
             "bulk": stack.enter_context(e2e_server()),
             "live": stack.enter_context(live_server()),
