@@ -49,7 +49,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_memory.py
 	$(BIN)/python benchmarks/bench_misc.py
 	$(BIN)/python benchmarks/bench_sources.py --counts 1,10,100,1000 --sync-counts 1,10,100
-	-$(BIN)/python benchmarks/compare_ref.py --baseline $(BASELINE) --rounds 3 --live-events 1000
+	-$(BIN)/python benchmarks/compare_ref.py --baseline $(BASELINE) --rounds 5 --live-events 1000
 
 clean:
 	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache

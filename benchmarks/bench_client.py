@@ -18,8 +18,9 @@ is present, "sse_post" is the compiled one and a worker process with
 ``SSE_POST_NO_EXTENSIONS=1`` adds "sse_post pure" to the same interleaved rounds.
 
 Cost is the client process's CPU time per event (not wall: the server is another process
-and the live stream is mostly waiting). Ratios are a peer's median CPU over sse_post's:
-above 1 means sse_post is cheaper. Rounds are interleaved, the order rotated each round;
+and the live stream is mostly waiting). Ratios are the median over rounds of a peer's CPU
+over sse_post's in the same round: above 1 means sse_post is cheaper. Rounds are
+interleaved, the order rotated each round (live cells take ``--live-rounds``, 9);
 every run's event count is checked. "Client overhead" is (sse_post - raw) / parse-only
 CPU of the same bytes.
 
@@ -35,6 +36,7 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -69,13 +71,19 @@ def parse_only(name: str) -> float:
 
 
 def measure(
-    runners: dict[str, Runner], mode: str, workload: str, base: str, args: argparse.Namespace
-) -> dict[str, dict[str, float]]:
-    """Median CPU and wall seconds per contender over interleaved, rotated rounds."""
+    runners: dict[str, Runner],
+    mode: str,
+    workload: str,
+    base: str,
+    args: argparse.Namespace,
+    rounds: int,
+) -> dict[str, dict[str, Any]]:
+    """Per contender: median CPU and wall seconds over interleaved, rotated rounds, and
+    the CPU of each round (``runs``), for ratios paired round by round."""
     want = expected(workload, args.live_events)
     samples: dict[str, list[dict[str, float]]] = {label: [] for label in runners}
     labels = list(runners)
-    for r in range(args.rounds):
+    for r in range(rounds):
         for label in labels[r % len(labels) :] + labels[: r % len(labels)]:
             s = runners[label](
                 mode=mode, workload=workload, base=base, n=args.live_events, gap=args.gap
@@ -84,15 +92,25 @@ def measure(
                 raise AssertionError(f"{label} {mode} {workload}: {s['count']} events, not {want}")
             samples[label].append(s)
     return {
-        label: {k: median([s[k] for s in got]) for k in ("cpu", "wall")}
+        label: {
+            "cpu": median([s["cpu"] for s in got]),
+            "wall": median([s["wall"] for s in got]),
+            "runs": [s["cpu"] for s in got],
+        }
         for label, got in samples.items()
     }
 
 
-def ratios(m: dict[str, dict[str, float]], ours: str = "sse_post") -> list[str]:
-    cells = [f"{m[peer]['cpu'] / m[ours]['cpu']:.2f}x" for peer in PEERS]
+def ratio(m: dict[str, dict[str, Any]], theirs: str, ours: str) -> float:
+    """Median over rounds of their CPU over ours in the same round: a load that drifts
+    during the run moves both sides of each round alike."""
+    return median([t / o for t, o in zip(m[theirs]["runs"], m[ours]["runs"], strict=True)])
+
+
+def ratios(m: dict[str, dict[str, Any]]) -> list[str]:
+    cells = [f"{ratio(m, peer, 'sse_post'):.2f}x" for peer in PEERS]
     if "sse_post pure" in m:
-        cells.append(f"{m['httpx-sse']['cpu'] / m['sse_post pure']['cpu']:.2f}x")
+        cells.append(f"{ratio(m, 'httpx-sse', 'sse_post pure'):.2f}x")
     return cells
 
 
@@ -104,6 +122,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--modes", default="sync,asyncio,trio")
     parser.add_argument("--workloads", default="tokens,named,large,live")
     parser.add_argument("--live-events", type=int, default=2000, help="events per live run")
+    parser.add_argument("--live-rounds", type=int, default=9, help="rounds of the live cells")
     parser.add_argument("--gap", type=int, default=300, help="live: microseconds between events")
     args = parser.parse_args(argv)
     modes, workloads = args.modes.split(","), args.workloads.split(",")
@@ -133,7 +152,7 @@ def main(argv: list[str] | None = None) -> int:
             print("|---|---|---:|---:|---:|---:|---:|" + "---:|" * bool(extra) + "---:|---:|")
             for mode in modes:
                 for name in bulk:
-                    m = measure(runners, mode, name, bulk_base, args)
+                    m = measure(runners, mode, name, bulk_base, args, args.rounds)
                     ours, events = m["sse_post"], expected(name, 0)
                     overhead = (ours["cpu"] - m["raw"]["cpu"]) / parse_only(name)
                     cells = [
@@ -149,8 +168,8 @@ def main(argv: list[str] | None = None) -> int:
         if "live" in workloads:
             n = args.live_events
             print(
-                f"\nLive: {n} events per run, one per write, {args.gap} us apart; "
-                "client CPU us per event.\n"
+                f"\nLive: {n} events per run, one per write, {args.gap} us apart; client CPU "
+                f"us per event, median of {args.live_rounds} interleaved rounds.\n"
             )
             print(
                 "| mode | sse_post | httpx-sse | httpx2 | openai | raw | vs httpx-sse | vs httpx2 "
@@ -160,7 +179,7 @@ def main(argv: list[str] | None = None) -> int:
             for mode in modes:
                 with counting_recvs() as recvs:
                     run_once(mode, "live", "raw", live_base, n, args.gap)
-                m = measure(runners, mode, "live", live_base, args)
+                m = measure(runners, mode, "live", live_base, args, args.live_rounds)
                 us = [f"{m[c]['cpu'] / n * 1e6:.1f}" for c in CONTENDERS]
                 cells = [mode, *us, *ratios(m), f"{recvs[0] / n:.2f}"]
                 print("| " + " | ".join(cells) + " |", flush=True)
