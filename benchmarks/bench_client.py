@@ -139,12 +139,10 @@ def main(argv: list[str] | None = None) -> int:
         extra = " | pure vs httpx-sse" if "sse_post pure" in runners else ""
         bulk_base = stack.enter_context(e2e_server())
         live_base = stack.enter_context(live_server())
-        print(
-            f"# End-to-end client CPU, {time.strftime('%Y-%m-%d')}, sse_post parser: {impl}, "
-            f"median of {args.rounds} interleaved rounds\n"
-        )
+        print(f"# End-to-end client CPU, {time.strftime('%Y-%m-%d')}, sse_post parser: {impl}\n")
         bulk = [w for w in workloads if w != "live"]
         if bulk:
+            print(f"Bulk: median of {args.rounds} interleaved rounds.\n")
             print(
                 "| mode | workload | sse_post events/s | CPU us/event | vs httpx-sse | vs httpx2 "
                 f"| vs openai{extra} | raw ceiling share | client overhead |"
