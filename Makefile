@@ -35,15 +35,10 @@ fuzz: $(STAMP)
 
 # About 9 minutes on the 2-core build machine. BASELINE is the git ref that
 # compare_ref.py measures this checkout against (issue 10: no cell may drop by > 5%).
-# With the compiled parser core built, the parser table runs again on the pure parser,
-# unless bench_parser.py already sets the two side by side.
 BASELINE ?= main~1
-COMPILED := $(BIN)/python -c "import sys; sys.path.insert(0, 'benchmarks'); from _contenders import parser_impl; sys.exit(parser_impl() != 'compiled')"
 bench: $(STAMP)
 	$(BIN)/python -m pip install --quiet --group bench
 	$(BIN)/python benchmarks/bench_parser.py --rounds 3
-	if $(COMPILED) && ! grep -q SSE_POST_NO_EXTENSIONS benchmarks/bench_parser.py; then \
-		SSE_POST_NO_EXTENSIONS=1 $(BIN)/python benchmarks/bench_parser.py --rounds 3; fi
 	$(BIN)/python benchmarks/bench_client.py --rounds 3 --live-events 1000
 	$(BIN)/python benchmarks/abort_latency.py --repeats 10
 	$(BIN)/python benchmarks/bench_memory.py

@@ -42,15 +42,13 @@ SSL = ssl.create_default_context()  # made once: a client's SSL context is not w
 def parser_impl() -> str:
     """``"compiled"`` when sse_post's optional compiled parser core is in use, else ``"pure"``.
 
-    Asks sse_post first, under whichever public name it may offer, then falls back to
-    looking for the ``sse_post._speedups`` module, so this works before the core lands.
+    Asks ``sse_post.SSEParser.implementation`` (``"c"`` or ``"python"``); a tree older
+    than that attribute has the pure parser unless it holds ``sse_post._speedups``.
     """
-    for name in ("PARSER_IMPLEMENTATION", "parser_implementation", "PARSER"):
-        value = getattr(sse_post, name, None)
-        if value is not None:
-            value = value() if callable(value) else value
-            return "compiled" if "pure" not in str(value).lower() else "pure"
-    if os.environ.get("SSE_POST_NO_EXTENSIONS"):
+    implementation = getattr(sse_post.SSEParser, "implementation", None)
+    if implementation is not None:
+        return "pure" if implementation == "python" else "compiled"
+    if os.environ.get("SSE_POST_NO_EXTENSIONS", "") not in ("", "0"):
         return "pure"
     try:
         found = importlib.util.find_spec("sse_post._speedups") is not None
