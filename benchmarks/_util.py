@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent  # the checkout whose sse_post the benchmarks import
 
 
 @contextlib.contextmanager

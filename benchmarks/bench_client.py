@@ -43,7 +43,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import _workloads
 from _contenders import CONTENDERS, counting_recvs, expected, parser_impl, run_once
-from _util import Worker, e2e_server, live_server, median
+from _util import ROOT, Worker, e2e_server, live_server, median
 
 import sse_post
 
@@ -132,8 +132,12 @@ def main(argv: list[str] | None = None) -> int:
     impl = parser_impl()
     with contextlib.ExitStack() as stack:
         if impl == "compiled":
-            pure = Worker(env={"SSE_POST_NO_EXTENSIONS": "1"})
+            # The worker must import this checkout's sse_post, not whichever one the
+            # interpreter has installed: PYTHONPATH names it, and the path is checked.
+            pure = Worker(str(ROOT), {"SSE_POST_NO_EXTENSIONS": "1"})
             stack.callback(pure.close)
+            if not pure.info["sse_post"].startswith(f"{ROOT}/"):
+                raise RuntimeError(f"the pure worker imported {pure.info['sse_post']}")
             if pure.info["impl"] == "pure":
                 runners["sse_post pure"] = lambda **kw: pure.run(contender="sse_post", **kw)
         extra = " | pure vs httpx-sse" if "sse_post pure" in runners else ""

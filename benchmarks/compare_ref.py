@@ -36,9 +36,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _util import Worker, e2e_server, live_server, median
+from _util import ROOT, Worker, e2e_server, live_server, median
 
-ROOT = Path(__file__).resolve().parent.parent
 CELLS = "sync:tokens,sync:named,asyncio:tokens,asyncio:named,sync:live,asyncio:live,trio:live"
 
 
