@@ -33,7 +33,7 @@ docs: $(STAMP)
 fuzz: $(STAMP)
 	HYPOTHESIS_PROFILE=fuzz $(BIN)/python -m pytest tests/test_parser_props.py -p no:cacheprovider --timeout 0 --hypothesis-show-statistics
 
-# About 9 minutes on the 2-core build machine. BASELINE is the git ref that
+# About 7 minutes on the 2-core build machine. BASELINE is the git ref that
 # compare_ref.py measures this checkout against (issue 10: no cell may drop by > 5%).
 BASELINE ?= main~1
 bench: $(STAMP)
