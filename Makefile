@@ -68,13 +68,18 @@ docs: $(STAMP)
 fuzz: $(STAMP)
 	HYPOTHESIS_PROFILE=fuzz $(BIN)/python -m pytest tests/test_parser_props.py -p no:cacheprovider --timeout 0 --hypothesis-show-statistics
 
+# About 7 minutes on the 2-core build machine. BASELINE is the git ref that
+# compare_ref.py measures this checkout against (issue 10: no cell may drop by > 5%).
+BASELINE ?= main~1
 bench: $(STAMP)
 	$(BIN)/python -m pip install --quiet --group bench
 	$(BIN)/python benchmarks/bench_parser.py --rounds 3
-	$(BIN)/python benchmarks/bench_client.py --rounds 3
+	$(BIN)/python benchmarks/bench_client.py --rounds 3 --live-events 1000
 	$(BIN)/python benchmarks/abort_latency.py --repeats 10
 	$(BIN)/python benchmarks/bench_memory.py
 	$(BIN)/python benchmarks/bench_misc.py
+	$(BIN)/python benchmarks/bench_sources.py --counts 1,10,100,1000 --sync-counts 1,10,100
+	-$(BIN)/python benchmarks/compare_ref.py --baseline $(BASELINE) --rounds 5 --live-events 1000
 
 clean:
 	rm -rf $(VENV) $(DEMO_VENV) $(LOWEST) .mypy_cache .pytest_cache .ruff_cache build sse_post.egg-info sse_post/*.so

@@ -1,11 +1,13 @@
 """The loopback server of the end-to-end benchmarks: uvicorn + Starlette, answering a POST
-with a prebuilt workload in 16 KiB writes. Run by the benchmarks in a subprocess:
+with a prebuilt workload in 16 KiB writes (``/hold``: one event, then silence). Run by the
+benchmarks in a subprocess:
 
     python benchmarks/_e2e_server.py PORT
 """
 
 from __future__ import annotations
 
+import asyncio
 import sys
 from pathlib import Path
 
@@ -54,10 +56,23 @@ async def line(request: Request) -> Response:
     return StreamingResponse(chunks(), media_type="text/event-stream")
 
 
+async def hold(request: Request) -> Response:
+    """One event, then silence for ``seconds`` (at most 300) or until the client leaves."""
+    await request.body()
+    seconds = min(float(request.query_params.get("seconds", "120")), 300.0)
+
+    async def chunks():
+        yield b"data: hello\n\n"
+        await asyncio.sleep(seconds)
+
+    return StreamingResponse(chunks(), media_type="text/event-stream")
+
+
 app = Starlette(
     routes=[
         Route("/stream/{name}", stream, methods=["POST"]),
         Route("/line", line, methods=["POST"]),
+        Route("/hold", hold, methods=["POST"]),
     ]
 )
 

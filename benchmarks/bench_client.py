@@ -1,119 +1,117 @@
-"""End-to-end client throughput over loopback, side by side.
+"""End-to-end client cost over loopback, side by side: bulk and live streams.
 
-A uvicorn + Starlette server (benchmarks/_e2e_server.py, its own process) answers a POST
-with a workload in 16 KiB writes. Contenders, sync on one httpx.Client and async on one
-httpx.AsyncClient: sse_post's EventSource / AsyncEventSource with the client passed in,
-httpx-sse (connect_sse + iter_sse), httpx + openai's SSEDecoder (what the openai SDK
-does), and the raw ceiling (iter_raw, counting bytes). Rounds are interleaved; medians
-are reported, with events/s, the ratio to httpx-sse and the share of the raw ceiling.
-The "client overhead" column is (sse_post - raw) / parse-only: the time sse_post spends
-beyond reading bytes, relative to parsing the same bytes from memory.
+Two workloads, each run sync, on asyncio and on trio:
+
+- **bulk**: a uvicorn + Starlette server (benchmarks/_e2e_server.py, its own process)
+  answers a POST with 100,000 LLM token events, 100,000 named events with ids, or 200
+  events of 64 KiB, in 16 KiB writes: many events per read.
+- **live**: a paced socket server (benchmarks/_live_server.py) writes one token event per
+  write with TCP_NODELAY and a pause after each: one read per event, the client idle in
+  between, as an LLM answer arrives. The "reads/event" column checks that (it counts the
+  raw ceiling's socket reads).
+
+Contenders, on one httpx client per run: sse_post's EventSource / AsyncEventSource with
+the client passed in; httpx-sse 0.4 (connect_sse + iter_sse); httpx2's built-in
+``client.sse()`` (on an httpx2 client); httpx + openai's SSEDecoder (what the openai SDK
+does); the raw ceiling (iter_raw, bytes dropped). When sse_post's compiled parser core
+is present, "sse_post" is the compiled one and a worker process with
+``SSE_POST_NO_EXTENSIONS=1`` adds "sse_post pure" to the same interleaved rounds.
+
+Cost is the client process's CPU time per event (not wall: the server is another process
+and the live stream is mostly waiting). Ratios are the median over rounds of a peer's CPU
+over sse_post's in the same round: above 1 means sse_post is cheaper. Rounds are
+interleaved, the order rotated each round (live cells take ``--live-rounds``, 9);
+every run's event count is checked. "Client overhead" is (sse_post - raw) / parse-only
+CPU of the same bytes.
 
     .venv/bin/python benchmarks/bench_client.py --rounds 5
+    .venv/bin/python benchmarks/bench_client.py --workloads live --live-events 5000
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import anyio
-import httpx
-from httpx_sse import aconnect_sse, connect_sse
-from openai._streaming import SSEDecoder
-
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import _e2e_server
-from _util import e2e_server, median
+import _workloads
+from _contenders import CONTENDERS, counting_recvs, expected, parser_impl, run_once
+from _util import ROOT, Worker, e2e_server, live_server, median
 
 import sse_post
 
-WORKLOADS = ["tokens", "named", "large"]
-COUNTS = {name: _e2e_server.WORKLOADS[name].count(b"\n\n") for name in WORKLOADS}
-
-
-def sync_contenders(client: httpx.Client, url: str) -> dict[str, Callable[[], int]]:
-    def ours() -> int:
-        with sse_post.EventSource(url, method="POST", client=client, reconnect=False) as source:
-            return sum(1 for _ in source)
-
-    def httpx_sse() -> int:
-        with connect_sse(client, "POST", url) as event_source:
-            return sum(1 for _ in event_source.iter_sse())
-
-    def openai() -> int:
-        with client.stream("POST", url) as response:
-            return sum(1 for _ in SSEDecoder().iter_bytes(response.iter_bytes()))
-
-    def raw() -> int:
-        with client.stream("POST", url) as response:
-            return sum(len(chunk) for chunk in response.iter_raw())
-
-    return {"sse_post": ours, "httpx-sse": httpx_sse, "openai": openai, "raw": raw}
-
-
-def async_contenders(client: httpx.AsyncClient, url: str) -> dict[str, Callable[[], Any]]:
-    # Each loop counts what it receives, as the sync ones do; nothing is kept.
-    async def ours() -> int:
-        count = 0
-        async with sse_post.AsyncEventSource(
-            url, method="POST", client=client, reconnect=False
-        ) as source:
-            async for _ in source:
-                count += 1
-        return count
-
-    async def httpx_sse() -> int:
-        count = 0
-        async with aconnect_sse(client, "POST", url) as event_source:
-            async for _ in event_source.aiter_sse():
-                count += 1
-        return count
-
-    async def openai() -> int:
-        count = 0
-        async with client.stream("POST", url) as response:
-            async for _ in SSEDecoder().aiter_bytes(response.aiter_bytes()):
-                count += 1
-        return count
-
-    async def raw() -> int:
-        size = 0
-        async with client.stream("POST", url) as response:
-            async for chunk in response.aiter_raw():
-                size += len(chunk)
-        return size
-
-    return {"sse_post": ours, "httpx-sse": httpx_sse, "openai": openai, "raw": raw}
+Runner = Callable[..., dict[str, float]]
+BULK_BODIES = {
+    "tokens": _workloads.tokens(100_000),
+    "named": _workloads.named(100_000),
+    "large": _workloads.large(200),
+}
+PEERS = ["httpx-sse", "httpx2", "openai"]
 
 
 def parse_only(name: str) -> float:
-    body = _e2e_server.WORKLOADS[name]
+    body = BULK_BODIES[name]
     chunks = [body[i : i + 16384] for i in range(0, len(body), 16384)]
     best = []
     for _ in range(3):
-        start = time.perf_counter()
+        start = time.process_time()
         parser = sse_post.SSEParser()
         for chunk in chunks:
             parser.feed(chunk)
-        best.append(time.perf_counter() - start)
+        parser.close()
+        best.append(time.process_time() - start)
     return min(best)
 
 
-def report(mode: str, name: str, times: dict[str, list[float]]) -> str:
-    m = {label: median(t) for label, t in times.items()}
-    events = COUNTS[name]
-    overhead = (m["sse_post"] - m["raw"]) / parse_only(name)
-    return (
-        f"| {mode} | {name} | {events / m['sse_post']:,.0f} | {m['httpx-sse'] / m['sse_post']:.2f}x "
-        f"| {m['openai'] / m['sse_post']:.2f}x | {m['raw'] / m['sse_post']:.0%} | {overhead:.2f} |"
-    )
+def measure(
+    runners: dict[str, Runner],
+    mode: str,
+    workload: str,
+    base: str,
+    args: argparse.Namespace,
+    rounds: int,
+) -> dict[str, dict[str, Any]]:
+    """Per contender: median CPU and wall seconds over interleaved, rotated rounds, and
+    the CPU of each round (``runs``), for ratios paired round by round."""
+    want = expected(workload, args.live_events)
+    samples: dict[str, list[dict[str, float]]] = {label: [] for label in runners}
+    labels = list(runners)
+    for r in range(rounds):
+        for label in labels[r % len(labels) :] + labels[: r % len(labels)]:
+            s = runners[label](
+                mode=mode, workload=workload, base=base, n=args.live_events, gap=args.gap
+            )
+            if label != "raw" and s["count"] != want:
+                raise AssertionError(f"{label} {mode} {workload}: {s['count']} events, not {want}")
+            samples[label].append(s)
+    return {
+        label: {
+            "cpu": median([s["cpu"] for s in got]),
+            "wall": median([s["wall"] for s in got]),
+            "runs": [s["cpu"] for s in got],
+        }
+        for label, got in samples.items()
+    }
+
+
+def ratio(m: dict[str, dict[str, Any]], theirs: str, ours: str) -> float:
+    """Median over rounds of their CPU over ours in the same round: a load that drifts
+    during the run moves both sides of each round alike."""
+    return median([t / o for t, o in zip(m[theirs]["runs"], m[ours]["runs"], strict=True)])
+
+
+def ratios(m: dict[str, dict[str, Any]]) -> list[str]:
+    cells = [f"{ratio(m, peer, 'sse_post'):.2f}x" for peer in PEERS]
+    if "sse_post pure" in m:
+        cells.append(f"{ratio(m, 'httpx-sse', 'sse_post pure'):.2f}x")
+    return cells
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -121,46 +119,72 @@ def main(argv: list[str] | None = None) -> int:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--modes", default="sync,asyncio,trio")
+    parser.add_argument("--workloads", default="tokens,named,large,live")
+    parser.add_argument("--live-events", type=int, default=2000, help="events per live run")
+    parser.add_argument("--live-rounds", type=int, default=9, help="rounds of the live cells")
+    parser.add_argument("--gap", type=int, default=300, help="live: microseconds between events")
     args = parser.parse_args(argv)
-    print(
-        f"# End-to-end throughput, {time.strftime('%Y-%m-%d')}, median of {args.rounds} rounds\n"
-    )
-    print(
-        "| mode | workload | sse_post events/s | vs httpx-sse | vs openai | raw ceiling share | client overhead |"
-    )
-    print("|---|---|---:|---:|---:|---:|---:|")
-    with e2e_server() as base:
-        with httpx.Client(timeout=60) as client:
-            for name in WORKLOADS:
-                contenders = sync_contenders(client, f"{base}/stream/{name}")
-                assert contenders["sse_post"]() == contenders["httpx-sse"]() == COUNTS[name]
-                assert contenders["openai"]() == COUNTS[name]
-                times: dict[str, list[float]] = {label: [] for label in contenders}
-                for _ in range(args.rounds):
-                    for label, fn in contenders.items():
-                        start = time.perf_counter()
-                        fn()
-                        times[label].append(time.perf_counter() - start)
-                print(report("sync", name, times), flush=True)
-
-        async def run_async() -> None:
-            async with httpx.AsyncClient(timeout=60) as client:
-                for name in WORKLOADS:
-                    contenders = async_contenders(client, f"{base}/stream/{name}")
-                    assert (
-                        await contenders["sse_post"]()
-                        == await contenders["httpx-sse"]()
-                        == COUNTS[name]
-                    )
-                    times: dict[str, list[float]] = {label: [] for label in contenders}
-                    for _ in range(args.rounds):
-                        for label, fn in contenders.items():
-                            start = time.perf_counter()
-                            await fn()
-                            times[label].append(time.perf_counter() - start)
-                    print(report("asyncio", name, times), flush=True)
-
-        anyio.run(run_async)
+    modes, workloads = args.modes.split(","), args.workloads.split(",")
+    runners: dict[str, Runner] = {
+        label: (lambda label=label, **kw: run_once(contender=label, **kw)) for label in CONTENDERS
+    }
+    impl = parser_impl()
+    with contextlib.ExitStack() as stack:
+        if impl == "compiled":
+            # The worker must import this checkout's sse_post, not whichever one the
+            # interpreter has installed: PYTHONPATH names it, and the path is checked.
+            pure = Worker(str(ROOT), {"SSE_POST_NO_EXTENSIONS": "1"})
+            stack.callback(pure.close)
+            if not pure.info["sse_post"].startswith(f"{ROOT}/"):
+                raise RuntimeError(f"the pure worker imported {pure.info['sse_post']}")
+            if pure.info["impl"] == "pure":
+                runners["sse_post pure"] = lambda **kw: pure.run(contender="sse_post", **kw)
+        extra = " | pure vs httpx-sse" if "sse_post pure" in runners else ""
+        bulk_base = stack.enter_context(e2e_server())
+        live_base = stack.enter_context(live_server())
+        print(f"# End-to-end client CPU, {time.strftime('%Y-%m-%d')}, sse_post parser: {impl}\n")
+        bulk = [w for w in workloads if w != "live"]
+        if bulk:
+            print(f"Bulk: median of {args.rounds} interleaved rounds.\n")
+            print(
+                "| mode | workload | sse_post events/s | CPU us/event | vs httpx-sse | vs httpx2 "
+                f"| vs openai{extra} | raw ceiling share | client overhead |"
+            )
+            print("|---|---|---:|---:|---:|---:|---:|" + "---:|" * bool(extra) + "---:|---:|")
+            for mode in modes:
+                for name in bulk:
+                    m = measure(runners, mode, name, bulk_base, args, args.rounds)
+                    ours, events = m["sse_post"], expected(name, 0)
+                    overhead = (ours["cpu"] - m["raw"]["cpu"]) / parse_only(name)
+                    cells = [
+                        mode,
+                        name,
+                        f"{events / ours['wall']:,.0f}",
+                        f"{ours['cpu'] / events * 1e6:.2f}",
+                        *ratios(m),
+                        f"{m['raw']['cpu'] / ours['cpu']:.0%}",
+                        f"{overhead:.2f}",
+                    ]
+                    print("| " + " | ".join(cells) + " |", flush=True)
+        if "live" in workloads:
+            n = args.live_events
+            print(
+                f"\nLive: {n} events per run, one per write, {args.gap} us apart; client CPU "
+                f"us per event, median of {args.live_rounds} interleaved rounds.\n"
+            )
+            print(
+                "| mode | sse_post | httpx-sse | httpx2 | openai | raw | vs httpx-sse | vs httpx2 "
+                f"| vs openai{extra} | reads/event |"
+            )
+            print("|---|" + "---:|" * (9 + bool(extra)))
+            for mode in modes:
+                with counting_recvs() as recvs:
+                    run_once(mode, "live", "raw", live_base, n, args.gap)
+                m = measure(runners, mode, "live", live_base, args, args.live_rounds)
+                us = [f"{m[c]['cpu'] / n * 1e6:.1f}" for c in CONTENDERS]
+                cells = [mode, *us, *ratios(m), f"{recvs[0] / n:.2f}"]
+                print("| " + " | ".join(cells) + " |", flush=True)
     return 0
 
 

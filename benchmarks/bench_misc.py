@@ -4,7 +4,7 @@
    uvicorn server, each 100 named events: all delivered? total events/s, and peak RSS
    growth per stream; sse_post's AsyncEventSource against httpx-sse's aconnect_sse.
 2. Time to first event on a close-delimited response (no length, no chunking): from the
-   server's flush to the loop receiving the event, sync and async.
+   server's write to the loop receiving the event, sync and async.
 3. httpx-sse's `response.close()` from another thread while the reader is blocked on a
    silent stream: how long the reader stays blocked (the server speaks again after 2 s).
    sse_post's figures for the same are in abort_latency.py.
@@ -85,8 +85,10 @@ def time_to_first_event() -> dict[str, float]:
 
     def script(h) -> None:
         h.start(chunked=False)  # close-delimited
-        h.send(b"data: first\n\n")
+        # Stamped before the write: stamped after it, the client could receive the event
+        # (and read the list) before the stamp exists.
         sent_at.append(time.perf_counter())
+        h.send(b"data: first\n\n")
         h.wait_client_gone()
 
     for mode in ("sync", "asyncio", "trio"):
