@@ -27,7 +27,7 @@ from ._parser import DEFAULT_MAX_EVENT_SIZE
 from ._source import SourceCore
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncIterator, Callable, Mapping
+    from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
     from types import TracebackType
 
     from ._abort import AbortSignal
@@ -117,6 +117,7 @@ class AsyncEventSource(SourceCore):
         self._end_at: float | None = None
         self._idle_at: float | None = None
         self._closed = threading.Event()
+        self._checkpoint: Callable[[], Awaitable[None]] = anyio.lowlevel.checkpoint_if_cancelled
         self._done: anyio.Event | None = None  # set with _closed, for tasks of the loop
         self._unsubscribe = signal._subscribe(self._abort) if signal is not None else None
 
@@ -141,31 +142,25 @@ class AsyncEventSource(SourceCore):
         return _Iterator(self)
 
     async def __anext__(self) -> ServerSentEvent:
-        if self._busy:
-            raise RuntimeError("this AsyncEventSource is already being iterated elsewhere")
-        self._busy = True
+        # Every call is a checkpoint (trio's rule; on asyncio a cancellation check, since
+        # a schedule point there is a whole pass of the event loop per event).
         try:
-            if self._queue:
-                await anyio.lowlevel.checkpoint()  # every call is a checkpoint (trio)
-            else:
-                await anyio.lowlevel.checkpoint_if_cancelled()
-            while True:
-                if self._queue and self._reason != "stop":
-                    item = self._queue.popleft()
-                    if type(item) is Comment:
-                        assert self._on_comment is not None
-                        self._on_comment(item.text)
-                        continue
-                    return item  # type: ignore[no-any-return]
-                if not await self._advance():
-                    raise StopAsyncIteration
-        except BaseException:
+            await self._checkpoint()
+        except BaseException:  # cancelled from outside: it propagates, and we close
             self._interrupt("stop")
+            await self._finish()
             raise
-        finally:
-            self._busy = False
-            if self._reason == "stop":
-                await self._finish()
+        queue = self._queue
+        while True:
+            if queue and self._reason != "stop":
+                item = queue.popleft()
+                if type(item) is Comment:
+                    assert self._on_comment is not None
+                    self._on_comment(item.text)
+                    continue
+                return item  # type: ignore[no-any-return]
+            if not await self._step():
+                raise StopAsyncIteration
 
     async def aclose(self) -> None:
         """Stop: end the iteration quietly and close the connection.
@@ -188,6 +183,22 @@ class AsyncEventSource(SourceCore):
         """Drop the current connection and reconnect at once, as after a drop, sending
         ``Last-Event-ID``. An explicit restart may replay a POST. Any thread or task."""
         self._interrupt("restart")
+
+    async def _step(self) -> bool:
+        """Run the flow in this task, which owns the response meanwhile, until it
+        delivers (True) or ends (False); clean up if it ended or was stopped."""
+        if self._busy:
+            raise RuntimeError("this AsyncEventSource is already being iterated elsewhere")
+        self._busy = True
+        try:
+            return await self._advance()
+        except BaseException:
+            self._interrupt("stop")
+            raise
+        finally:
+            self._busy = False
+            if self._reason == "stop":
+                await self._finish()
 
     async def _advance(self) -> bool:
         if self._ops is None:
@@ -229,6 +240,7 @@ class AsyncEventSource(SourceCore):
             import trio
 
             self._call_soon = trio.lowlevel.current_trio_token().run_sync_soon
+            self._checkpoint = trio.lowlevel.checkpoint
         flow = self._flow
         if flow.deadline is not None:
             self._end_at = anyio.current_time() + flow.deadline

@@ -161,35 +161,33 @@ class EventSource(SyncDriver):
         self.close()
 
     def __iter__(self) -> Iterator[ServerSentEvent]:
+        # Events a chunk completed leave straight from the queue: per event, a check of
+        # the stop reason and a popleft; the thread takes ownership once per chunk.
+        queue = self._queue
         try:
             while True:
-                yield self.__next__()
-        except StopIteration:
-            return
+                while queue and self._reason != "stop":
+                    item = queue.popleft()
+                    if type(item) is Comment:
+                        self._comment(item)
+                        continue
+                    yield item
+                if not self._step():
+                    return
         finally:
             self.close()  # also when the loop breaks out
 
     def __next__(self) -> ServerSentEvent:
-        with self._lock:
-            if self._owner is not None:
-                raise RuntimeError("this EventSource is already being iterated elsewhere")
-            self._owner = threading.get_ident()
-        try:
-            while True:
-                if self._queue and self._reason != "stop":
-                    item = self._queue.popleft()
-                    if type(item) is Comment:
-                        assert self._on_comment is not None
-                        self._on_comment(item.text)
-                        continue
-                    return item  # type: ignore[no-any-return]
-                if not self._advance():
-                    raise StopIteration
-        finally:
-            with self._lock:
-                self._owner = None
-                if self._reason == "stop":
-                    self._finish()
+        queue = self._queue
+        while True:
+            if queue and self._reason != "stop":
+                item = queue.popleft()
+                if type(item) is Comment:
+                    self._comment(item)
+                    continue
+                return item  # type: ignore[no-any-return]
+            if not self._step():
+                raise StopIteration
 
     def close(self) -> None:
         """Stop: end the iteration quietly and close the connection.

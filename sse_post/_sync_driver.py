@@ -57,6 +57,25 @@ class SyncDriver(SourceCore):
         self._watch: Watch | None = None
         self._unsubscribe = signal._subscribe(self._abort) if signal is not None else None
 
+    def _step(self) -> bool:
+        """Run the flow in this thread, which owns the response meanwhile, until it
+        delivers (True) or ends (False); clean up if it ended or was stopped."""
+        with self._lock:
+            if self._owner is not None:
+                raise RuntimeError("this EventSource is already being iterated elsewhere")
+            self._owner = threading.get_ident()
+        try:
+            return self._advance()
+        finally:
+            with self._lock:
+                self._owner = None
+                if self._reason == "stop":
+                    self._finish()
+
+    def _comment(self, comment: Any) -> None:
+        assert self._on_comment is not None
+        self._on_comment(comment.text)
+
     def _advance(self) -> bool:
         # Runs the flow until it delivers (True) or ends (False).
         if self._ops is None:
