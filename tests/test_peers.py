@@ -10,6 +10,8 @@ httpx-sse's ``connect_sse`` and openai's client.
 from __future__ import annotations
 
 import gzip
+import threading
+import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -347,3 +349,23 @@ def test_redirects_to_another_origin_keep_secrets_home_only_with_ours(server):
     (seen,) = server.requests_to(target)
     assert "x-api-key" not in seen.headers
     assert "authorization" not in seen.headers
+
+
+def test_httpx2_closing_from_another_thread_does_not_unblock_a_read(server):
+    # httpx2 has no abort: the nearest is closing the response from another thread. The
+    # read blocked on a silent stream goes on until the read timeout. (Ours: test_abort.)
+    url = server.route(lambda h: (h.start(), h.send(b"data: first\n\n"), h.wait_client_gone()))
+    first = threading.Event()
+    with httpx2.Client(timeout=1.0) as client, client.sse(url) as source:
+        closer = threading.Thread(target=lambda: (first.wait(WAIT), source.response.close()))
+        closer.start()
+
+        def read_all() -> None:
+            for _ in source:
+                first.set()
+
+        started = time.monotonic()
+        with pytest.raises(httpx2.TransportError):
+            read_all()
+        closer.join(WAIT)
+        assert time.monotonic() - started >= 1.0  # ended by the read timeout, not the close
