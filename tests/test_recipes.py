@@ -13,6 +13,7 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -112,3 +113,81 @@ def test_recipe_runs_against_its_server(servers, tmp_path, name, variable, targe
         found = out.find(line, at)
         assert found >= 0, f"{line!r} not in (after {at}):\n{out}"
         at = found + len(line)
+
+
+class CutFirstStream:
+    """ASGI middleware in front of the A2A server: it ends the first ``message/stream``
+    answer cleanly after two events (a dropped connection, as the client sees it), and
+    releases the held agent once a ``tasks/resubscribe`` stream has sent its first
+    event, so that the resubscription is in place before the task goes on."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+        self.cut_one = False
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        body = b""
+        more = True
+        while more:
+            message = await receive()
+            body += message.get("body", b"")
+            more = message.get("more_body", False)
+        replayed = False
+
+        async def receive_once() -> Any:
+            nonlocal replayed
+            if replayed:
+                return await receive()
+            replayed = True
+            return {"type": "http.request", "body": body, "more_body": False}
+
+        cut = b'"message/stream"' in body and not self.cut_one
+        self.cut_one = self.cut_one or cut
+        resubscribe = b'"tasks/resubscribe"' in body
+        events, done = 0, False
+
+        async def watch(message: Any) -> None:
+            nonlocal events, done
+            if done:
+                return  # the client has its (cut) answer; the rest is dropped
+            if message["type"] == "http.response.body" and b"data:" in message.get("body", b""):
+                events += 1
+                if cut and events == 2:
+                    done = True
+                    await send({**message, "more_body": False})
+                    return
+                await send(message)
+                if resubscribe and events == 1:
+                    ps.A2A_GATE.release.set()
+                return
+            await send(message)
+
+        await self.app(scope, receive_once, watch)
+
+
+def test_a2a_recipe_resubscribes_after_a_lost_stream(tmp_path):
+    ps.A2A_GATE.reset()
+    ps.A2A_HOLD_ALL.set()
+    try:
+        with ps.serve(CutFirstStream(ps.a2a_app())) as url:
+            env = {**os.environ, "A2A_URL": url + "/a2a"}
+            result = subprocess.run(
+                [sys.executable, str(EXAMPLES / "recipe_a2a.py")],
+                capture_output=True,
+                text=True,
+                timeout=60,
+                env=env,
+                cwd=tmp_path,
+            )
+    finally:
+        ps.A2A_HOLD_ALL.clear()
+        ps.A2A_GATE.release.set()
+    assert result.returncode == 0, result.stderr
+    first, rest = result.stdout.split("stream lost; resubscribing to ", 1)
+    assert first == "task: submitted\nstatus: working\n"
+    assert rest.split("\n", 1)[1].startswith(
+        "task: working\nartifact: hello\nartifact: world\nstatus: completed (final)\n"
+    )
+    assert "tasks/get: completed, hello world" in rest
