@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from sse_post import ConnectionLostError, EventSource, ServerEventError, protocols
+from sse_post.protocols import JSONRPCError
 
 URL = os.environ.get("A2A_URL", "http://127.0.0.1:9999/")
 
@@ -64,7 +65,8 @@ try:
     for result in call("tasks/resubscribe", {"id": task_id}):
         show(result)
 except ServerEventError as exc:
-    print(f"resubscribe: error {exc.__cause__.code}")
+    error = exc.__cause__
+    print(f"resubscribe: error {error.code if isinstance(error, JSONRPCError) else error}")
     for task in call("tasks/get", {"id": task_id}):  # answered as JSON: one event
         words = [p["text"] for a in task["artifacts"] for p in a["parts"]]
         print(f"tasks/get: {task['status']['state']}, {' '.join(words)}")

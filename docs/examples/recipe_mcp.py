@@ -13,6 +13,7 @@ from typing import Any
 import httpx
 
 from sse_post import EventSource, ServerEventError, protocols
+from sse_post.protocols import JSONRPCError
 
 URL = os.environ.get("MCP_URL", "http://127.0.0.1:8000/mcp")
 PROTOCOL_VERSION = "2025-11-25"
@@ -31,19 +32,28 @@ class MCPSession:
         info = {"name": "sse-post-recipe", "version": "1.0"}
         params = {"protocolVersion": PROTOCOL_VERSION, "capabilities": {}, "clientInfo": info}
         result, headers = self._send("initialize", params)
-        # The server names the session in a header of its answer to initialize.
-        self.headers["Mcp-Session-Id"] = headers["mcp-session-id"]
+        # The server names the session in a header of its answer to initialize (a
+        # stateless server names none); every later request sends it back.
+        self.session_id = headers.get("mcp-session-id")
+        if self.session_id:
+            self.headers["Mcp-Session-Id"] = self.session_id
         self.headers["MCP-Protocol-Version"] = result["protocolVersion"]
         self.server = result["serverInfo"]["name"]
         self.notify("notifications/initialized")
         return self
 
     def __exit__(self, *exc_info: object) -> None:
-        httpx.delete(self.url, headers=self.headers)  # the server may free the session
+        if self.session_id:  # let the server free the session now
+            httpx.delete(self.url, headers=self.headers)
 
-    def request(self, method: str, params: dict[str, Any], **kw: Any) -> Any:
+    def request(
+        self,
+        method: str,
+        params: dict[str, Any],
+        on_progress: Callable[[dict[str, Any]], None] | None = None,
+    ) -> Any:
         """Send a request; return its result. A JSON-RPC error raises ServerEventError."""
-        return self._send(method, params, **kw)[0]
+        return self._send(method, params, on_progress)[0]
 
     def notify(self, method: str) -> None:
         # A notification has no id; the server answers 202 Accepted with no body, which
@@ -52,7 +62,7 @@ class MCPSession:
         with EventSource(
             self.url, method="POST", json=body, headers=self.headers, protocol=protocols.mcp
         ) as source:
-            assert list(source) == []
+            list(source)  # 202 Accepted: the loop ends at once, with no events
 
     def _send(
         self,
@@ -96,5 +106,6 @@ with MCPSession(URL) as session:
     try:
         session.request("no/such/method", {})
     except ServerEventError as exc:
-        error = exc.__cause__  # a JSONRPCError
+        error = exc.__cause__
+        assert isinstance(error, JSONRPCError)  # the preset's cause for a JSON-RPC error
         print(f"error {error.code}: {error.message}")
