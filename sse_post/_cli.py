@@ -7,7 +7,6 @@ reconnecting and aborting are the library's.
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import sys
@@ -16,8 +15,9 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 
-from . import __version__
+from . import protocols
 from ._abort import AbortController
+from ._cli_options import EXIT_CODES, PRESETS, build_parser
 from ._cli_print import Printer, Redactor, http_hooks
 from ._errors import (
     ConnectionLostError,
@@ -25,107 +25,17 @@ from ._errors import (
     NetworkError,
     RedirectError,
     ResponseError,
+    ServerEventError,
     SSEError,
 )
 from ._httpx import DEFAULT_TIMEOUT
 from ._sync_client import EventSource
 
 if TYPE_CHECKING:
+    import argparse
     from collections.abc import Callable, Sequence
 
 __all__ = ["EXIT_CODES", "main"]
-
-#: Exit codes, documented in ``sse-post --help`` and the docs.
-EXIT_CODES = {
-    "ok": 0,
-    "error": 1,  # anything else
-    "usage": 2,
-    "response": 3,  # the server answered with an error status or a wrong content type
-    "connection": 4,  # could not connect, or the stream broke and was not resumed
-    "protocol": 5,  # an event over --max-event-size, or similar
-    "interrupted": 130,  # Ctrl-C
-}
-
-EPILOG = """\
-output:
-  On a terminal, readable coloured lines; otherwise one JSON object per event
-  ({"event", "data", "id", "retry"}), ready for jq. Status goes to stderr.
-
-exit codes:
-  0 ok, 1 other error, 2 usage, 3 HTTP error or wrong content type,
-  4 connection failed or stream lost, 5 protocol error, 130 interrupted (Ctrl-C)
-
-examples:
-  sse-post demo
-  sse-post https://api.example.com/v1/chat/completions -H 'Authorization: Bearer sk-...' \\
-      --json '{"stream": true, "messages": [{"role": "user", "content": "Hi"}]}' \\
-      --extract choices.0.delta.content
-"""
-
-
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="sse-post",
-        description="Stream server-sent events from any HTTP method (a curl for SSE).",
-        epilog=EPILOG,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    parser.add_argument("url", help="the URL to request, or 'demo' for the offline tour")
-    parser.add_argument(
-        "-X", "--request", dest="method", help="HTTP method (default: GET, or POST with a body)"
-    )
-    parser.add_argument(
-        "-H",
-        "--header",
-        dest="headers",
-        action="append",
-        default=[],
-        metavar="'NAME: VALUE'",
-        help="request header, repeatable",
-    )
-    body = parser.add_mutually_exclusive_group()
-    body.add_argument(
-        "--json",
-        dest="json_body",
-        metavar="JSON",
-        help="JSON body (sets Content-Type), @FILE to read it from a file, @- from stdin",
-    )
-    body.add_argument(
-        "-d", "--data", metavar="DATA", help="body as text, @FILE to read a file, @- for stdin"
-    )
-    parser.add_argument(
-        "--last-event-id", default="", metavar="ID", help="resume from this event ID"
-    )
-    parser.add_argument("--no-reconnect", action="store_true", help="never reconnect")
-    parser.add_argument(
-        "--timeout", type=float, metavar="S", help="connect/read/write timeout in seconds"
-    )
-    parser.add_argument(
-        "--idle-timeout",
-        type=float,
-        metavar="S",
-        help="seconds without an event before reconnecting",
-    )
-    parser.add_argument("--max-events", type=int, metavar="N", help="stop after N events")
-    parser.add_argument(
-        "--format",
-        choices=["auto", "jsonl", "pretty", "data"],
-        default="auto",
-        help="output format (default: auto)",
-    )
-    parser.add_argument(
-        "--extract",
-        metavar="PATH",
-        help="print a field of each event's JSON data as one text (e.g. choices.0.delta.content)",
-    )
-    parser.add_argument(
-        "-v",
-        "--verbose",
-        action="store_true",
-        help="show request and response headers (secrets redacted)",
-    )
-    parser.add_argument("--version", action="version", version=f"sse-post {__version__}")
-    return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -181,6 +91,16 @@ def _request_options(args: argparse.Namespace) -> dict[str, Any]:
         options["idle_timeout"] = args.idle_timeout
     if args.max_events is not None and args.max_events < 1:
         raise ValueError(f"expected --max-events of at least 1, got {args.max_events}")
+    if args.protocol is not None:
+        options["protocol"] = PRESETS[args.protocol]
+    if args.text:
+        with_text = [name for name, preset in PRESETS.items() if protocols.text_rule(preset)]
+        if args.protocol not in with_text:
+            got = f"--protocol {args.protocol}" if args.protocol else "no --protocol"
+            raise ValueError(
+                f"expected --text with a --protocol that has text ({', '.join(with_text)}), "
+                f"got {got}"
+            )
     return options
 
 
@@ -211,7 +131,9 @@ def _stream(args: argparse.Namespace, request: dict[str, Any]) -> int:
     controller = AbortController()
     started = time.monotonic()
     count = 0
-    printer = Printer(out, style, args.extract, colour)
+    protocol = request.get("protocol")
+    text = protocols.text_rule(protocol) if args.text and protocol else None
+    printer = Printer(out, style, args.extract, colour, text=text)
     responses: list[httpx.Response] = []
     client = httpx.Client(
         timeout=DEFAULT_TIMEOUT,
@@ -263,6 +185,8 @@ def _stream(args: argparse.Namespace, request: dict[str, Any]) -> int:
         code = _fail(say, exc, "response")
     except EventTooLargeError as exc:
         code = _fail(say, exc, "protocol")
+    except ServerEventError as exc:
+        code = _fail(say, exc, "server_event")
     except (ConnectionLostError, NetworkError, httpx.TransportError) as exc:
         code = _fail(say, exc, "connection")
     except (SSEError, httpx.HTTPError) as exc:

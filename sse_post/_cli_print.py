@@ -118,18 +118,27 @@ class Printer:
     """Writes events to stdout in the chosen format; every format but ``jsonl`` escapes
     the server's control characters (``jsonl`` is JSON, escaped already)."""
 
-    def __init__(self, out: TextIO, style: str, extract: str | None, colour: bool) -> None:
+    def __init__(
+        self,
+        out: TextIO,
+        style: str,
+        extract: str | None,
+        colour: bool,
+        *,
+        text: Callable[[ServerSentEvent], str] | None = None,
+    ) -> None:
         self.out = out
         self.style = style
         self.path = [int(p) if p.isdigit() else p for p in extract.split(".")] if extract else None
+        self.text = text  # a preset's text rule, for --text
         self.colour = colour
         self.partial = False  # extracted text printed without a final newline
 
     def show(self, event: ServerSentEvent) -> None:
         out = self.out
-        if self.path is not None:
-            piece = extract(event, self.path)
-            if piece is not None:
+        if self.path is not None or self.text is not None:
+            piece = self.text(event) if self.text else extract(event, self.path or [])
+            if piece:
                 piece = escape_controls(piece)
                 out.write(piece)
                 self.partial = not piece.endswith("\n")

@@ -35,7 +35,8 @@ class ProviderError(Exception):
 
     def __init__(self, protocol: str, code: str | int | None, message: str, body: Any) -> None:
         shown = f"{code}: {message}" if code is not None else message
-        super().__init__(f"{protocol} stream reported an error: {shown or body!r}")
+        # The message as sent; the raw body (repr) only when there is no message at all.
+        super().__init__(f"{protocol} stream reported an error: {shown or repr(body)}")
         self.protocol = protocol
         self.code = code
         self.message = message

@@ -155,13 +155,15 @@ def mcp_app() -> Starlette:
 # --- A2A ------------------------------------------------------------------------------
 
 A2A_GATE = Gate()
+A2A_HOLD_ALL = threading.Event()  # set: the agent holds on `A2A_GATE` whatever it is asked
 
 
 def a2a_app() -> Starlette:
     """The a2a-sdk JSON-RPC server at ``/a2a`` (A2A 1.0, and 0.3 on the same endpoint).
 
-    The agent answers "slow" by waiting on `A2A_GATE` after its first update; any
-    other text with a working update, two artifact chunks and a completed status.
+    The agent answers "slow" (anything, while `A2A_HOLD_ALL` is set) by waiting on
+    `A2A_GATE` after its first update; any other text with a working update, two
+    artifact chunks and a completed status.
     """
     from a2a.helpers.proto_helpers import new_task_from_user_message, new_text_part
     from a2a.server.agent_execution import AgentExecutor
@@ -176,7 +178,7 @@ def a2a_app() -> Starlette:
             await event_queue.enqueue_event(task)
             updater = TaskUpdater(event_queue, task.id, task.context_id)
             await updater.update_status(TaskState.TASK_STATE_WORKING)
-            if context.get_user_input() == "slow":
+            if context.get_user_input() == "slow" or A2A_HOLD_ALL.is_set():
                 await A2A_GATE.hold()
             for i, word in enumerate(["hello", "world"]):
                 await updater.add_artifact(

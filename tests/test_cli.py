@@ -370,3 +370,141 @@ def test_demo_serve_prints_commands_and_serves():
     finally:
         proc.kill()
         proc.communicate()
+
+
+# --- --protocol and --text ------------------------------------------------------------
+
+CHAT_BODY = json.dumps({"messages": [{"role": "user", "content": "Hi"}]})
+
+
+@pytest.fixture(scope="module")
+def replay_url() -> Iterator[str]:
+    from . import protocol_servers as ps
+
+    with ps.serve(ps.replay_app()) as url:
+        yield url
+
+
+@pytest.mark.parametrize(
+    ("path", "preset"),
+    [("/v1/chat/completions", "openai_chat"), ("/v1/messages", "anthropic_messages")],
+)
+def test_protocol_text_prints_only_the_generated_text(demo, path, preset):
+    result = sse_post_cli(demo.url + path, "--json", CHAT_BODY, "--protocol", preset, "--text")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith('You asked: "Hi". This answer is streamed token by token')
+    assert result.stdout.endswith("arrives. \n")  # no [DONE], no ping, one final newline
+
+
+def test_protocol_does_not_print_the_done_marker(demo):
+    result = sse_post_cli(
+        demo.url + "/v1/chat/completions", "--json", CHAT_BODY, "--protocol", "openai_chat"
+    )
+    assert result.returncode == 0, result.stderr
+    datas = [json.loads(line)["data"] for line in result.stdout.splitlines()]
+    assert "[DONE]" not in datas
+    assert json.loads(datas[-1])["choices"] == []  # the usage chunk is the last one shown
+    assert f"* {len(datas)} events" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("name", "preset", "text"),
+    [
+        ("chat", "openai_chat", "Hello!"),
+        ("responses", "openai_responses", "Hi there"),
+        ("anthropic", "anthropic_messages", "Hello!"),
+        ("vercel", "vercel_ai", "Hello, world"),
+    ],
+)
+def test_protocol_ends_at_the_end_event_of_a_stream_held_open(replay_url, name, preset, text):
+    from . import protocol_servers as ps
+
+    ps.REPLAY_GATE.reset()
+    try:
+        result = sse_post_cli(
+            f"{replay_url}/replay/{name}?hold=1", "-X", "POST", "--protocol", preset, "--text"
+        )
+        assert result.returncode == 0, result.stderr
+        assert result.stdout == text + "\n"
+        assert ps.REPLAY_GATE.gone.wait(WAIT)  # the CLI closed the connection at the end
+    finally:
+        ps.REPLAY_GATE.release.set()
+
+
+@pytest.mark.parametrize(
+    ("name", "preset", "shown"),
+    [
+        ("chat-error", "openai_chat", "server_error: The server had an error"),
+        ("responses-failed", "openai_responses", "server_error: The model failed"),
+        ("anthropic-error", "anthropic_messages", "overloaded_error: Overloaded"),
+        ("gemini-error", "gemini", "UNAVAILABLE"),
+        ("vercel-error", "vercel_ai", "Rate limit exceeded"),
+    ],
+)
+def test_protocol_error_event_exits_6_with_the_error(replay_url, name, preset, shown):
+    result = sse_post_cli(f"{replay_url}/replay/{name}", "-X", "POST", "--protocol", preset)
+    assert result.returncode == 6, result.stderr
+    assert "sse-post: the server sent an error event" in result.stderr
+    assert shown in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_protocol_error_after_text_keeps_the_text(replay_url):
+    result = sse_post_cli(
+        f"{replay_url}/replay/chat-error", "-X", "POST", "--protocol", "openai_chat", "--text"
+    )
+    assert result.returncode == 6
+    assert result.stdout == "Hel\n"
+
+
+def test_protocol_stream_cut_before_its_end_event_exits_4(replay_url):
+    result = sse_post_cli(
+        f"{replay_url}/replay/anthropic?cut=1", "-X", "POST", "--protocol", "anthropic_messages"
+    )
+    assert result.returncode == 4, result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_protocol_without_one_a_done_is_just_an_event(replay_url):
+    result = sse_post_cli(f"{replay_url}/replay/chat", "-X", "POST", "--format", "data")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines()[-1] == "[DONE]"
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--text"], "got no --protocol"),
+        (["--text", "--protocol", "mcp"], "got --protocol mcp"),
+        (["--text", "--protocol", "a2a"], "got --protocol a2a"),
+        (["--text", "--protocol", "openai_chat", "--extract", "x"], "not allowed with"),
+        (["--protocol", "openai"], "invalid choice: 'openai'"),
+    ],
+)
+def test_protocol_usage_errors_exit_2(args, message):
+    result = sse_post_cli("http://127.0.0.1:9/", *args)
+    assert result.returncode == 2
+    assert message in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_protocol_help_documents_exit_code_6():
+    result = sse_post_cli("--help")
+    assert result.returncode == 0
+    assert "6 the server sent an error event" in result.stdout
+    assert "--protocol NAME" in result.stdout
+
+
+@pytest.mark.parametrize("endpoint", ["/sse/mcp", "/json/mcp"])
+def test_protocol_mcp_initialize_ends_at_the_response(endpoint):
+    from . import protocol_servers as ps
+    from .test_protocol_servers import ACCEPT, INIT
+
+    with ps.serve(ps.mcp_app(), lifespan="on") as url:
+        accept = f"Accept: {ACCEPT['Accept']}"
+        result = sse_post_cli(
+            url + endpoint, "-H", accept, "--json", json.dumps(INIT), "--protocol", "mcp"
+        )
+    assert result.returncode == 0, result.stderr
+    answers = [json.loads(json.loads(line)["data"] or "{}") for line in result.stdout.splitlines()]
+    assert answers[-1]["result"]["protocolVersion"] == "2025-11-25"

@@ -436,3 +436,14 @@ def test_importing_the_presets_loads_no_http_client_nor_event_loop():
         "assert not bad, bad\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True, timeout=30)
+
+
+def test_provider_error_message_is_shown_as_sent():
+    from sse_post.protocols import ProviderError
+
+    assert str(ProviderError("gemini", "UNAVAILABLE", "Overloaded", {})) == (
+        "gemini stream reported an error: UNAVAILABLE: Overloaded"
+    )
+    assert str(ProviderError("vercel_ai", None, "", {"type": "error"})) == (
+        "vercel_ai stream reported an error: {'type': 'error'}"
+    )
