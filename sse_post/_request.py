@@ -28,7 +28,9 @@ Content: TypeAlias = (
     | Callable[[], "bytes | str | Iterable[bytes] | AsyncIterable[bytes]"]
 )
 
-_DEFAULT_HEADERS = (("Accept", "text/event-stream"), ("Cache-Control", "no-cache"))
+_ACCEPT = "text/event-stream"
+#: When the protocol accepts JSON answers (MCP insists on being told so).
+_ACCEPT_JSON = "text/event-stream, application/json"
 
 
 @dataclass(slots=True, kw_only=True)
@@ -74,6 +76,7 @@ class RequestSpec:
     content: Content | None = None
     last_event_id: str = ""
     replayable: bool = True
+    accept: str = _ACCEPT
 
     @classmethod
     def build(
@@ -87,6 +90,7 @@ class RequestSpec:
         data: Mapping[str, Any] | None,
         content: Content | None,
         last_event_id: str,
+        accept_json: bool = False,
     ) -> RequestSpec:
         """Check and copy the caller's arguments.
 
@@ -119,10 +123,11 @@ class RequestSpec:
             raise ValueError(
                 f"expected a last_event_id without NUL, CR or LF, got {last_event_id!r}"
             )
+        accept = _ACCEPT_JSON if accept_json else _ACCEPT
         return cls(
             method=method.upper(),
             url=url,
-            headers=_with_defaults(pairs),
+            headers=_with_defaults(pairs, accept),
             header_factory=factory,
             params=params,
             json=json,
@@ -130,13 +135,14 @@ class RequestSpec:
             content=content,
             last_event_id=last_event_id,
             replayable=content is None or not _is_one_shot(content),
+            accept=accept,
         )
 
     def current_headers(self) -> list[tuple[str, str]]:
         """The caller's headers for this attempt: the copy, or the callable's fresh ones."""
         if self.header_factory is None:
             return self.headers
-        return _with_defaults(_pairs(self.header_factory()))
+        return _with_defaults(_pairs(self.header_factory()), self.accept)
 
     def attempt(self, last_event_id: str) -> Outgoing:
         """The original request again, with ``Last-Event-ID`` if there is one."""
@@ -181,7 +187,9 @@ class RequestSpec:
         return Outgoing(
             method=request.method.upper(),
             url=request.url,
-            headers=_add_last_event_id(_with_defaults(_pairs(request.headers)), last_event_id),
+            headers=_add_last_event_id(
+                _with_defaults(_pairs(request.headers), self.accept), last_event_id
+            ),
             json=request.json,
             content=request.content,
             has_body=request.json is not None or request.content is not None,
@@ -192,10 +200,11 @@ def _pairs(headers: HeaderTypes | None) -> list[tuple[str, str]]:
     return list(headers.items() if isinstance(headers, Mapping) else headers or ())
 
 
-def _with_defaults(pairs: list[tuple[str, str]]) -> list[tuple[str, str]]:
+def _with_defaults(pairs: list[tuple[str, str]], accept: str) -> list[tuple[str, str]]:
     pairs = [(n, v) for n, v in pairs if n.lower() != "last-event-id"]
     present = {name.lower() for name, _ in pairs}
-    return pairs + [(n, v) for n, v in _DEFAULT_HEADERS if n.lower() not in present]
+    defaults = (("Accept", accept), ("Cache-Control", "no-cache"))
+    return pairs + [(n, v) for n, v in defaults if n.lower() not in present]
 
 
 def _add_last_event_id(

@@ -66,6 +66,7 @@ class SourceCore:
             data=data,
             content=content,
             last_event_id=last_event_id,
+            accept_json=protocol is not None and protocol.accept_json,
         )
         if isinstance(reconnect, bool):
             policy: ReconnectPolicy | None = ReconnectPolicy() if reconnect else None
