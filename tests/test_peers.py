@@ -25,6 +25,7 @@ from openai._streaming import SSEDecoder
 import sse_post
 from sse_post import protocols
 
+from .kernel import wait_blocked
 from .server import WAIT, ScriptedServer
 
 OPENAI = protocols.openai_chat
@@ -356,8 +357,12 @@ def test_httpx2_closing_from_another_thread_does_not_unblock_a_read(server):
     # read blocked on a silent stream goes on until the read timeout. (Ours: test_abort.)
     url = server.route(lambda h: (h.start(), h.send(b"data: first\n\n"), h.wait_client_gone()))
     first = threading.Event()
+    reader = threading.current_thread()
     with httpx2.Client(timeout=1.0) as client, client.sse(url) as source:
-        closer = threading.Thread(target=lambda: (first.wait(WAIT), source.response.close()))
+        # Closed once the reader sleeps in its read, not before it starts it.
+        closer = threading.Thread(
+            target=lambda: (first.wait(WAIT), wait_blocked(reader), source.response.close())
+        )
         closer.start()
 
         def read_all() -> None:
