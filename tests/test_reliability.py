@@ -387,3 +387,38 @@ async def test_200_concurrent_streams_half_aborted(server):
             [str(n) for n in range(1, 6)] if i % 2 else [str(n) for n in range(1, 21)]
         ), i
     assert len(anyio.get_running_tasks()) == tasks_before
+
+
+class TestReconnectStorms:
+    """retry: 0 and one event per connection, then a close: the waits the source takes
+    (seen through on_reconnect, so no clock is read) never let it storm."""
+
+    def storm(self, run, server, policy, connections=6):
+        def script(h):
+            h.start()
+            h.send(b"retry: 0\ndata: x\n\n")
+            h.end()
+
+        url = server.route(script)
+        waits: list[float] = []
+
+        def on_event(outcome, source):
+            if len(outcome.events) >= connections:
+                source.close()
+
+        run(url, reconnect=policy, on_event=on_event, on_reconnect=lambda d, e: waits.append(d))
+        return waits
+
+    def test_default_policy_waits_at_least_a_second_and_backs_off(self, run, server):
+        policy = ReconnectPolicy(jitter=0, max_attempts=None)
+        waits = self.storm(run, server, policy, connections=2)
+        # One wait of the default floor (the backoff's doubling is shown below, faster):
+        # with the floor alone at most 10 reconnects fit in any 10 s.
+        assert waits == [1.0]
+
+    def test_the_floor_and_backoff_are_configurable(self, run, server):
+        policy = ReconnectPolicy(
+            jitter=0, max_attempts=None, initial_delay=0.01, min_delay=0.01, max_delay=0.04
+        )
+        waits = self.storm(run, server, policy)
+        assert waits == [0.01, 0.02, 0.04, 0.04, 0.04]
