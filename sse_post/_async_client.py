@@ -1,13 +1,9 @@
-"""``AsyncEventSource``: the async driver of the stream flow, on ``httpx.AsyncClient`` (or
-httpx2's) and anyio, so it runs on asyncio and trio alike.
+"""``AsyncEventSource``: the async client, on ``httpx.AsyncClient`` (or httpx2's) and
+anyio, so it runs on asyncio and trio alike.
 
-The twin of ``_sync_client``, in the same method order; it performs what the flow asks
-and decides nothing. The task that iterates owns the response. Each call of
-``__anext__`` runs the flow inside its own ``anyio.CancelScope`` (never held across the
-return), which ``aclose()``, an abort, ``restart()``, the idle timeout and the deadline
-cancel; the cancelled operation becomes an ``Interrupted`` result for the flow. An
-interrupt from another thread reaches the event loop through its own public thread-safe
-call (``loop.call_soon_threadsafe``, ``TrioToken.run_sync_soon``).
+The public face: arguments, iteration, ``aclose()`` and ``restart()``, the twin of
+``_sync_client`` in the same order. The decisions are the stream flow's (``_flow``), the
+I/O is the async driver's (``_async_driver``).
 """
 
 from __future__ import annotations
@@ -19,13 +15,10 @@ import anyio
 import anyio.lowlevel
 import httpx
 
-from . import _httpcore as core
 from . import _httpx as adapter
+from ._async_driver import _CLEANUP_TIMEOUT, _SCHEDULE_EVERY, AsyncDriver
 from ._events import Comment
-from ._ops import CLOSE, READ, Deliver, Interrupted
 from ._parser import DEFAULT_MAX_EVENT_SIZE
-from ._source import SourceCore
-from ._sync_support import shutdown
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
@@ -36,14 +29,12 @@ if TYPE_CHECKING:
     from ._policy import ReconnectPolicy
     from ._protocol import StreamProtocol
     from ._redirects import RedirectPolicy
-    from ._request import Content, HeaderTypes, Outgoing
+    from ._request import Content, HeaderTypes
 
 __all__ = ["AsyncEventSource"]
 
-_CLEANUP_TIMEOUT = 5.0  # seconds a shielded close may take before it is given up
 
-
-class AsyncEventSource(SourceCore):
+class AsyncEventSource(AsyncDriver):
     """Server-sent events from a request with any method, as an async iterator.
 
     The arguments, attributes and errors are those of `EventSource`, with an
@@ -102,27 +93,7 @@ class AsyncEventSource(SourceCore):
             on_reconnect=on_reconnect,
             on_comment=on_comment,
         )
-        self._owns_client = client is None
-        self._client: Any = client or httpx.AsyncClient(**adapter.own_client_options())
-        self._auth, self._timeout = auth, timeout
-        self._lock = threading.RLock()  # abort() may come from any thread, or a signal
-        self._ops: Any = None
-        self._response: Any = None
-        self._chunks: AsyncIterator[bytes] | None = None
-        self._connecting: Any = None  # httpcore's TCP stream while a connection is made
-        self._h2: Any = None
-        self._socket: Any = None  # an HTTP/1.1 response's, read without a cancel scope
-        self._busy = False
-        self._scope: anyio.CancelScope | None = None
-        self._loop_thread: int | None = None
-        self._call_soon: Callable[[Callable[[], object]], object] | None = None
-        self._end_at: float | None = None
-        self._idle_at: float | None = None
-        self._closed = threading.Event()
-        self._checkpoint: Callable[[], Awaitable[None]] = self._first_checkpoint
-        self._unscheduled = 0  # events returned from the queue since the last yield
-        self._done: anyio.Event | None = None  # set with _closed, for tasks of the loop
-        self._unsubscribe = signal._subscribe(self._abort) if signal is not None else None
+        self._setup(client, auth, timeout, signal)
 
     @property
     def response(self) -> httpx.Response | None:
@@ -198,232 +169,6 @@ class AsyncEventSource(SourceCore):
         """Drop the current connection and reconnect at once, as after a drop, sending
         ``Last-Event-ID``. An explicit restart may replay a POST. Any thread or task."""
         self._interrupt("restart")
-
-    async def _step(self) -> bool:
-        """Run the flow in this task, which owns the response meanwhile, until it
-        delivers (True) or ends (False); clean up if it ended or was stopped."""
-        if self._busy:
-            raise RuntimeError("this AsyncEventSource is already being iterated elsewhere")
-        self._busy = True
-        try:
-            return await self._advance()
-        except BaseException:
-            self._interrupt("stop")
-            raise
-        finally:
-            self._busy = False
-            if self._reason == "stop":
-                await self._finish()
-
-    async def _advance(self) -> bool:
-        if self._ops is None:
-            self._start()
-        ops, result = self._ops, None
-        while True:
-            try:
-                op = ops.send(result)
-            except StopIteration:
-                self._interrupt("stop")
-                return False
-            if op is READ and self._socket is not None:
-                result = await self._read_unscoped()
-            elif type(op) is Deliver:
-                self._queue.extend(op.items)
-                if self._flow.idle_timeout is not None:
-                    self._idle_at = anyio.current_time() + self._flow.idle_timeout
-                return True
-            elif op is CLOSE:
-                await self._close_response()
-                result = None
-            else:
-                result = await self._scoped(op)
-
-    async def _scoped(self, op: Any) -> Any:
-        # One operation in a cancel scope of its own, which an interrupt, the deadline or
-        # the idle timeout cancels; never held across the return of __anext__.
-        with anyio.CancelScope(deadline=self._end_at or float("inf")) as scope:
-            self._scope = scope
-            try:
-                if self._reason is not None:
-                    return Interrupted(self._take_reason() or "stop")
-                if op is READ:
-                    return await self._read(scope)
-                if hasattr(op, "request"):
-                    return await self._send(op.request)
-                await anyio.sleep(op.seconds)
-                return None
-            finally:
-                self._scope = None
-        # Cancelled by an interrupt (its reason says which) or by a deadline.
-        reason = self._take_reason()
-        if reason is None:
-            past_end = self._end_at is not None and anyio.current_time() >= self._end_at
-            reason = "deadline" if past_end else "idle"
-        return Interrupted(reason)
-
-    async def _read_unscoped(self) -> Any:
-        # The live path: an HTTP/1.1 body with no timer to watch is read without a cancel
-        # scope (3 us on asyncio, 5 us on trio, per chunk). An interrupt wakes the read
-        # by shutting the socket down instead, as the sync driver does: the connection
-        # serves only this request until its response is closed, here.
-        if self._reason is not None:
-            return Interrupted(self._take_reason() or "stop")
-        try:
-            chunk = await self._chunks.__anext__()  # type: ignore[union-attr]
-        except StopAsyncIteration:
-            chunk = b""
-        except Exception as exc:
-            if self._reason is not None:
-                return Interrupted(self._take_reason() or "stop")
-            failed = adapter.failure(exc)
-            if failed is None:
-                raise
-            return failed
-        if not chunk and self._reason is not None:
-            return Interrupted(self._take_reason() or "stop")  # the end we caused
-        return chunk
-
-    def _start(self) -> None:
-        self._loop_thread = threading.get_ident()
-        self._done = anyio.Event()
-        try:
-            import asyncio
-
-            self._call_soon = asyncio.get_running_loop().call_soon_threadsafe
-        except RuntimeError:
-            import trio
-
-            self._call_soon = trio.lowlevel.current_trio_token().run_sync_soon
-        flow = self._flow
-        if flow.deadline is not None:
-            self._end_at = anyio.current_time() + flow.deadline
-        self._ops = flow.run()
-
-    async def _read(self, scope: anyio.CancelScope) -> Any:
-        if self._reason is not None:
-            return Interrupted(self._take_reason() or "stop")
-        if self._idle_at is not None:
-            scope.deadline = min(self._idle_at, self._end_at or float("inf"))
-        try:
-            return await self._chunks.__anext__()  # type: ignore[union-attr]
-        except StopAsyncIteration:
-            return b""
-        except Exception as exc:
-            failed = adapter.failure(exc)
-            if failed is None:
-                raise
-            return failed
-        finally:
-            scope.deadline = self._end_at or float("inf")
-
-    async def _send(self, outgoing: Outgoing) -> Any:
-        request = adapter.build_request(self._client, outgoing, self._timeout, self._trace)
-        options = adapter.send_options(self._auth, outgoing)
-        try:
-            response = await self._client.send(request, **options)
-        except Exception as exc:
-            self._connecting = None  # httpcore closed it; on cancellation, _finish does
-            failed = adapter.failure(exc)
-            if failed is None:
-                raise
-            return failed
-        self._connecting = None
-        self._response = response
-        self._chunks = adapter.abody(response)
-        flow = self._flow
-        if not adapter.is_http2(response) and flow.idle_timeout is None and flow.deadline is None:
-            self._socket = core.socket_of(response)  # to shut down, never to close
-        if self._flow.idle_timeout is not None:
-            self._idle_at = anyio.current_time() + self._flow.idle_timeout
-        return adapter.head(response)
-
-    async def _trace(self, name: str, info: Mapping[str, Any]) -> None:
-        # A cancelled TLS handshake leaves the TCP stream open in httpcore: keep it to
-        # close. An HTTP/2 stream is remembered, to reset it if we leave early.
-        if name.endswith("connect_tcp.complete"):
-            self._connecting = info.get("return_value")
-        elif name.endswith("send_request_headers.started"):
-            # The connection is made: httpcore closes it on cancellation from here on,
-            # and an HTTP/2 one may carry other requests.
-            self._connecting = None
-            if name.startswith("http2."):
-                self._h2 = core.trace_target(name, info)[1]
-
-    def _abort(self) -> None:
-        self._interrupt("stop")
-
-    def _interrupt(self, reason: str) -> None:
-        with self._lock:
-            if not self._ask(reason):
-                return
-            call_soon = self._call_soon
-            shutdown(self._socket)
-        if threading.get_ident() == self._loop_thread:
-            self._cancel_pending()
-        elif call_soon is not None:
-            try:
-                call_soon(self._cancel_pending)
-            except RuntimeError:
-                pass  # the loop is gone, and the step with it
-
-    def _cancel_pending(self) -> None:
-        # In the loop's thread: cancel the running step if the reason is still pending
-        # (the step may have taken it meanwhile; a stale cancel would cut the next one).
-        scope = self._scope
-        if scope is not None and self._reason is not None:
-            scope.cancel()
-
-    async def _close_response(self) -> None:
-        self._socket = None
-        response, self._response = self._response, None
-        chunks, self._chunks = self._chunks, None
-        h2, self._h2 = self._h2, None
-        with anyio.move_on_after(_CLEANUP_TIMEOUT, shield=True):
-            if h2 is not None and (response is None or not response.is_closed):
-                # Cancelled while waiting for the headers, or left early: httpcore does
-                # not tell the server, which would go on generating.
-                await core.ah2_reset(h2)
-            if response is None:
-                return
-            if chunks is not None:
-                # httpx reads through nested async generators; unwinding them inside an
-                # already cancelled scope closes each layer (dropping them would leave
-                # them to the garbage collector, which trio reports).
-                with anyio.CancelScope() as drain:
-                    drain.cancel()
-                    try:
-                        async for _ in chunks:
-                            pass
-                    except Exception:
-                        pass  # a transport error while unwinding: the connection is gone
-            await response.aclose()
-
-    async def _finish(self) -> None:
-        if self._closed.is_set():
-            return
-        self._reason = "stop"
-        self._flow.finish()
-        if self._ops is not None:
-            self._ops.close()
-            self._ops = None
-        self._queue.clear()
-        stream, self._connecting = self._connecting, None
-        with anyio.move_on_after(_CLEANUP_TIMEOUT, shield=True):
-            if stream is not None:
-                await stream.aclose()
-            await self._close_response()
-            if self._owns_client:
-                await self._client.aclose()
-        if self._unsubscribe is not None:
-            self._unsubscribe()
-            self._unsubscribe = None
-        self._closed.set()
-        if self._done is not None:
-            self._done.set()
-
-
-_DELIVERED = object()
-_SCHEDULE_EVERY = 64
 
 
 def _cancellation_point() -> Callable[[], Awaitable[None]]:
