@@ -214,9 +214,6 @@ class AsyncDriver(SourceCore):
             if name.startswith("http2."):
                 self._h2 = core.trace_target(name, info)[1]
 
-    def _abort(self) -> None:
-        self._interrupt("stop")
-
     def _interrupt(self, reason: str) -> None:
         with self._lock:
             if not self._ask(reason):

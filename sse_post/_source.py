@@ -136,6 +136,13 @@ class SourceCore:
         reconnect policy's ``initial_delay`` (before backoff and jitter)."""
         return self._flow.retry
 
+    def _interrupt(self, reason: str) -> None:
+        raise NotImplementedError  # the driver's: record the reason, wake the owner
+
+    def _abort(self) -> None:
+        # The signal's callback: may run in any thread, or in a signal handler.
+        self._interrupt("stop")
+
     def _ask(self, reason: str) -> bool:
         """Record why the current operation must end; False if a stronger reason is
         already there (or the source has finished)."""

@@ -251,9 +251,6 @@ class SyncDriver(SourceCore):
         if target is not None:
             threading.Thread(target=core.h2_wake, args=(target,), daemon=True).start()
 
-    def _abort(self) -> None:
-        self._interrupt("stop")
-
     def _interrupt(self, reason: str) -> None:
         with self._lock:
             if not self._ask(reason):

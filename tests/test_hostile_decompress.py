@@ -10,9 +10,7 @@ from __future__ import annotations
 
 import gzip
 import threading
-import tracemalloc
 import zlib
-from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -20,6 +18,7 @@ import pytest
 import sse_post
 
 from .server import WAIT
+from .test_decompress import traced_peak as traced
 from .test_decompress import zeros_bomb
 
 MiB = 1 << 20
@@ -34,17 +33,6 @@ def bomb() -> bytes:
 def send_in_pieces(h: Any, body: bytes, size: int = 65536) -> None:
     for start in range(0, len(body), size):
         h.send(body[start : start + size])
-
-
-def traced(fn: Callable[[], Any]) -> tuple[Any, int]:
-    """Run ``fn``; its result and the peak growth of traced memory, in bytes."""
-    tracemalloc.start()
-    try:
-        base = tracemalloc.get_traced_memory()[0]
-        result = fn()
-        return result, tracemalloc.get_traced_memory()[1] - base
-    finally:
-        tracemalloc.stop()
 
 
 def test_gzip_bomb_ends_in_event_too_large_with_bounded_memory(run, server, bomb):
