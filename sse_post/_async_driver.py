@@ -241,7 +241,7 @@ class AsyncDriver(SourceCore):
         chunks, self._chunks = self._chunks, None
         h2, self._h2 = self._h2, None
         with anyio.move_on_after(_CLEANUP_TIMEOUT, shield=True):
-            if h2 is not None and (response is None or not response.is_closed):
+            if h2 is not None:
                 # Cancelled while waiting for the headers, or left early: httpcore does
                 # not tell the server, which would go on generating.
                 await core.ah2_reset(h2)

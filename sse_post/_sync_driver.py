@@ -265,7 +265,7 @@ class SyncDriver(SourceCore):
             h2, self._h2 = self._h2, None
         self._chunks = None
         if response is not None:
-            if h2 is not None and not response.is_closed:
+            if h2 is not None:  # a stream that ended is not reset (h2 refuses)
                 core.h2_reset(h2)
             response.close()
         if sock is not None:
