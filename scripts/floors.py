@@ -24,12 +24,22 @@ def floors() -> dict[str, str]:
     return pins
 
 
+def _same(text: str) -> tuple[int, ...]:
+    # "0.27" and "0.27.0" are one version.
+    parts = [int(p) for p in re.findall(r"\d+", text)]
+    while parts and parts[-1] == 0:
+        parts.pop()
+    return tuple(parts)
+
+
 def main() -> int:
     pins = floors()
     if "--check" not in sys.argv:
         print(" ".join(f"{name}=={low}" for name, low in pins.items()))
         return 0
-    wrong = {name: version(name) for name, low in pins.items() if version(name) != low}
+    wrong = {
+        name: version(name) for name, low in pins.items() if _same(version(name)) != _same(low)
+    }
     for name, installed in wrong.items():
         print(f"expected {name}=={pins[name]}, got {installed}", file=sys.stderr)
     print("lowest versions:", ", ".join(f"{n} {v}" for n, v in pins.items()))
