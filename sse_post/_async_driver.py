@@ -273,6 +273,9 @@ class AsyncDriver(SourceCore):
         with anyio.move_on_after(_CLEANUP_TIMEOUT, shield=True):
             if stream is not None:
                 await stream.aclose()
+                # On asyncio the transport closes its socket in a callback of the next
+                # loop pass; let it run, so that the socket is closed when we return.
+                await anyio.lowlevel.checkpoint()
             await self._close_response()
             if self._owns_client:
                 await self._client.aclose()

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import itertools
+import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
@@ -101,7 +102,7 @@ def one_request(out: Outcome, reqs: dict[str, list[Recorded]], ctx: Ctx) -> None
 
 def resumed_by_id(out: Outcome, reqs: dict[str, list[Recorded]], ctx: Ctx) -> None:
     assert [r.headers.get("last-event-id") for r in reqs["main"]] == [None, "1"]
-    assert all(r.method == "POST" and r.body == b'{"prompt":"hi"}' for r in reqs["main"])
+    assert all(r.method == "POST" and json.loads(r.body) == {"prompt": "hi"} for r in reqs["main"])
 
 
 def resume_rule(post_again: bool) -> Callable[[Ctx], dict[str, Any]]:
@@ -132,7 +133,7 @@ def resumed_by_rule(post_again: bool) -> Callable[..., None]:
         (again,) = reqs["resume"]
         assert again.path.split("?")[1] == "after=r1"
         if post_again:
-            assert (again.method, again.body) == ("POST", b'{"resubscribe":"r1"}')
+            assert (again.method, json.loads(again.body)) == ("POST", {"resubscribe": "r1"})
         else:
             assert (again.method, again.body) == ("GET", b"")
         assert again.headers["x-session"] == "s1"
@@ -223,13 +224,18 @@ def authorised(h: Handler) -> None:
 
 def refreshed(out: Outcome, reqs: dict[str, list[Recorded]], ctx: Ctx) -> None:
     got = [(r.headers["authorization"], r.body) for r in reqs["main"]]
-    assert got == [("Bearer stale", b'{"prompt":"hi"}'), ("Bearer fresh", b'{"prompt":"hi"}')]
+    assert [(auth, json.loads(body)) for auth, body in got] == [
+        ("Bearer stale", {"prompt": "hi"}),
+        ("Bearer fresh", {"prompt": "hi"}),
+    ]
     assert ctx.notes["auth"].refreshes == 1
 
 
 def came_back(ids: list[str | None]) -> Callable[..., None]:
     def check(out: Outcome, reqs: dict[str, list[Recorded]], ctx: Ctx) -> None:
         assert [r.headers.get("last-event-id") for r in reqs["main"]] == ids
-        assert all(r.method == "POST" and r.body == b'{"prompt":"hi"}' for r in reqs["main"])
+        assert all(
+            r.method == "POST" and json.loads(r.body) == {"prompt": "hi"} for r in reqs["main"]
+        )
 
     return check

@@ -54,7 +54,7 @@ def test_json_lines_with_headers_and_body(server):
         {"event": "message", "data": "y", "id": "1", "retry": None},
     ]
     (req,) = server.requests_to(url)
-    assert (req.method, req.body) == ("POST", b'{"q":1}')
+    assert (req.method, json.loads(req.body)) == ("POST", {"q": 1})
     assert req.headers["authorization"] == "Bearer k"
     assert req.headers["x-trace"] == "1"
     assert "* connected: 200 text/event-stream" in result.stderr
@@ -69,7 +69,7 @@ def test_data_from_file_and_stdin(server, tmp_path):
     assert sse_post_cli(url, "-d", "@-", stdin=b"from stdin").returncode == 0
     assert sse_post_cli(url, "-d", "plain text").returncode == 0
     first, second, third = server.requests_to(url)
-    assert (first.method, first.body) == ("PUT", b'{"from": "file"}')
+    assert (first.method, json.loads(first.body)) == ("PUT", {"from": "file"})
     assert (second.method, second.body) == ("POST", b"from stdin")
     assert third.body == b"plain text"
 
@@ -161,10 +161,10 @@ def test_verbose_shows_the_headers_actually_sent(server):
     for line in [
         "> Accept: text/event-stream",
         "> Content-Type: application/json",
-        "> Content-Length: 7",
         "> Last-Event-ID: 7",
     ]:
         assert line in sent
+    assert any(line.startswith("> Content-Length: ") for line in sent)
     assert "< HTTP/1.1 200 OK" in result.stderr
 
 
