@@ -52,17 +52,30 @@ def rx_queue(local_port: int, remote_port: int) -> int | None:
     return None
 
 
-def wait_blocked(thread: threading.Thread, timeout: float = 10.0) -> bool:
-    """Until ``thread`` sleeps in the kernel (a read, a connect, a lock wait)."""
+def wait_blocked(thread: threading.Thread, timeout: float = 10.0, *, in_io: bool = False) -> bool:
+    """Until ``thread`` sleeps in the kernel (a read, a connect, a lock wait); with
+    ``in_io``, only in a socket wait (read, recvfrom, poll, select, epoll), not in a futex
+    (a lock, or the GIL), where a signal would land in whatever Python code runs next."""
 
     def asleep() -> bool:
         try:
             with open(f"/proc/self/task/{thread.native_id}/stat") as f:
-                return f.read().rsplit(")", 1)[1].split()[0] == "S"
-        except OSError:
+                if f.read().rsplit(")", 1)[1].split()[0] != "S":
+                    return False
+            if not in_io:
+                return True
+            with open(f"/proc/self/task/{thread.native_id}/syscall") as f:
+                number = f.read().split()[0]
+            return number in _IO_SYSCALLS
+        except (OSError, IndexError):
             return False
 
     return poll(asleep, timeout)
+
+
+# x86_64 syscall numbers: read, poll, select, recvfrom, epoll_wait, pselect6, ppoll,
+# epoll_pwait.
+_IO_SYSCALLS = {"0", "7", "23", "45", "232", "270", "271", "281"}
 
 
 def _fds() -> set[tuple[int, str]]:
