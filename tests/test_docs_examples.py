@@ -44,8 +44,8 @@ EXPECTED: dict[str, list[str]] = {
     ],
     "errors.py": [
         "expected 200 text/event-stream, got 404 application/json",
-        "NetworkTimeoutError -> ConnectionLostError",
-        "a timeout: True",
+        "a timeout: True True",
+        "caused by: ",
     ],
     "errors_task_group.py": [
         'You asked: "Hello"',
