@@ -2,11 +2,12 @@
 
 Shaped like httpx's auth flow (``httpx/_auth.py``): `StreamFlow.run` is a generator that
 yields operations (`Send`, `READ`, `Deliver`, `Wait`, `CLOSE`) and is sent back what
-happened (a `Head`, bytes, a `Failed`, an `Interrupted`). The drivers (``_sync_client``,
-``_async_client``) only perform operations; like h11's ``_state.py``, everything that
-changes a source's state lives here: ready state, attempts, the last event ID, ``retry``,
-the verdict on each response, redirects, ``Retry-After``, the mid-event-drop rule and the
-protocol's lifecycle (end and error events, JSON answers, resume, restart).
+happened (a `Head`, bytes, a `Failed`, an `Interrupted`). The drivers (``_sync_driver``,
+``_async_driver``) only perform operations; like h11's ``_state.py``, everything that
+changes a source's state lives here, with its mixin ``_lifecycle`` (the protocol's rules)
+and ``_bodies`` (bodies that are not streams): ready state, attempts, the last event ID,
+``retry``, the verdict on each response, redirects, ``Retry-After``, the mid-event-drop
+rule and the protocol's lifecycle (end and error events, JSON answers, resume, restart).
 
 The generator returns when the iteration ends quietly and raises the `SSEError` that ends
 it otherwise. The drivers close the open response whenever the generator stops.

@@ -1,6 +1,6 @@
 """What the sync and async event sources share: arguments, the flow, and what they show.
 
-No I/O here: the drivers (``_sync_client``, ``_async_client``) perform the flow's
+No I/O here: the drivers (``_sync_driver``, ``_async_driver``) perform the flow's
 operations; this class checks the caller's arguments once and answers the questions a
 caller may ask of a source (ready state, last event ID, ``retry``, URL, headers).
 """
