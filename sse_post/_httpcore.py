@@ -99,6 +99,20 @@ def _h2_parts(target: Any) -> tuple[Any, Any, Any, int] | None:
     return state, lock, stream, stream_id
 
 
+def _write(stream: Any, data: bytes) -> None:
+    # Not through ``stream.write``: httpcore's sync stream sets the socket's timeout
+    # before each write, and from a second thread that races the reader's own
+    # ``settimeout`` (each is two steps, the second an fcntl outside the GIL), which can
+    # leave a reader that believes its socket blocking on a non-blocking descriptor: its
+    # recv fails with EAGAIN and httpcore marks the whole connection broken. The socket
+    # as it stands takes a frame this small at once, whatever its mode.
+    sock = socket_of(stream)
+    if sock is None:
+        stream.write(data)
+    else:
+        sock.sendall(data)
+
+
 def _reset(state: Any, stream_id: int) -> bytes:
     # Under httpcore's write lock. An RST_STREAM with CANCEL, if the stream is still open.
     import h2.errors
@@ -122,7 +136,7 @@ def h2_reset(target: Any) -> None:
         with lock:
             data = _reset(state, stream_id)
             if data:
-                stream.write(data)
+                _write(stream, data)
     except Exception:
         pass  # the connection is gone: nothing to tell
 
@@ -166,7 +180,7 @@ def h2_wake(target: Any) -> None:
         state = connection._h2_state
         with connection._write_lock:
             state.ping(b"sse-post")
-            connection._network_stream.write(state.data_to_send())
+            _write(connection._network_stream, state.data_to_send())
     except Exception:
         pass  # the connection is closing anyway
 

@@ -96,3 +96,57 @@ async def test_abort_one_stream_of_several_on_one_connection(h2c_url):
     assert results[0] == ["1", "2", "3"]
     for i in (1, 2, 3):
         assert results[i] == [str(n) for n in range(1, EVENTS + 1)]
+
+
+@pytest.mark.parametrize("frame", ["wake", "reset"])
+def test_frames_from_another_thread_leave_the_socket_mode_alone(frame: str) -> None:
+    # A reader thread owns the socket's timeout (httpcore sets it before each recv). A
+    # frame sent from another thread through httpcore's stream would set it too, and the
+    # two settimeout calls can interleave into a blocking timeout on a non-blocking
+    # descriptor: the reader's recv then fails with EAGAIN and the connection is lost.
+    import h2.config
+    import h2.connection
+
+    from sse_post import _httpcore
+
+    class Stream:
+        def __init__(self, sock: socket.socket) -> None:
+            self.sock = sock
+
+        def get_extra_info(self, name: str) -> object:
+            return self.sock if name == "socket" else None
+
+        def write(self, data: bytes, timeout: float | None = None) -> None:
+            raise AssertionError("written through httpcore's stream, which sets the timeout")
+
+    class Connection:
+        pass
+
+    ours, theirs = socket.socketpair()
+    try:
+        ours.settimeout(5.0)  # as the reader last left it
+        state = h2.connection.H2Connection(h2.config.H2Configuration(client_side=True))
+        state.initiate_connection()
+        state.send_headers(
+            1, [(":method", "GET"), (":path", "/"), (":scheme", "http"), (":authority", "x")]
+        )
+        state.data_to_send()
+        connection = Connection()
+        connection._h2_state = state  # type: ignore[attr-defined]
+        connection._write_lock = threading.Lock()  # type: ignore[attr-defined]
+        connection._network_stream = Stream(ours)  # type: ignore[attr-defined]
+        connection._events = {1: []}  # type: ignore[attr-defined]
+        if frame == "wake":
+            _httpcore.h2_wake((connection, 1))
+            assert [type(e).__name__ for e in connection._events[1]] == ["StreamReset"]  # type: ignore[attr-defined]
+            frame_type = 0x6  # PING
+        else:
+            _httpcore.h2_reset((connection, 1))
+            frame_type = 0x3  # RST_STREAM
+        theirs.settimeout(WAIT)
+        sent = theirs.recv(64)
+        assert sent[3] == frame_type, sent
+        assert ours.gettimeout() == 5.0
+    finally:
+        ours.close()
+        theirs.close()
