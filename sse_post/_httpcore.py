@@ -18,6 +18,7 @@ import os
 import selectors
 import socket
 import sys
+import threading
 import time
 from typing import Any
 
@@ -198,6 +199,12 @@ class InterruptibleBackend:
         self._wake_r, self._wake_w = socket.socketpair()
         self._wake_r.setblocking(False)
         self._wake_w.setblocking(False)
+        # The pair outlives `close` while a connect waits on it: closing a descriptor
+        # drops it from an epoll set without waking the waiter, which would then sit
+        # out the whole connect timeout. An RLock: `close` may run in a signal handler.
+        self._lock = threading.RLock()
+        self._connecting = 0
+        self._closed = False
 
     def interrupt(self) -> None:
         try:
@@ -213,6 +220,11 @@ class InterruptibleBackend:
             pass  # drained
 
     def close(self) -> None:
+        with self._lock:
+            self._closed = True
+            if self._connecting:
+                self.interrupt()  # the last connect out closes the pair
+                return
         self._wake_r.close()
         self._wake_w.close()
 
@@ -223,6 +235,29 @@ class InterruptibleBackend:
         timeout: float | None = None,
         local_address: str | None = None,
         socket_options: Any = None,
+    ) -> Any:
+        import httpcore
+
+        with self._lock:
+            if self._closed:
+                raise httpcore.ConnectError("the connect was interrupted")
+            self._connecting += 1
+        try:
+            return self._connect(host, port, timeout, local_address, socket_options)
+        finally:
+            with self._lock:
+                self._connecting -= 1
+                last_out = self._closed and not self._connecting
+            if last_out:
+                self.close()
+
+    def _connect(
+        self,
+        host: str,
+        port: int,
+        timeout: float | None,
+        local_address: str | None,
+        socket_options: Any,
     ) -> Any:
         import httpcore
         from httpcore._backends.sync import SyncStream

@@ -1,6 +1,7 @@
 """Issue 10, beyond the table: an abort never disturbs the other streams of a shared
-HTTP/2 connection, and a KeyboardInterrupt anywhere in the loop leaks nothing (the next
-request on a ``max_connections=1`` client succeeds)."""
+HTTP/2 connection, a KeyboardInterrupt anywhere in the loop leaks nothing (the next
+request on a ``max_connections=1`` client succeeds), and the own client's interruptible
+connect ends when the source closes it, however late its thread runs."""
 
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ from sse_post import AbortController
 
 from .drive import BOUND, make_client
 from .kernel import Snapshot, wait_blocked
-from .phases import PACED, H2Server, Probe, h1_script
+from .phases import PACED, Backlog, H2Server, Probe, h1_script
 from .server import WAIT
 
 DRIVERS = ["sync", "asyncio", "trio"]
@@ -223,3 +224,37 @@ def test_keyboard_interrupt_in_the_async_loop_leaks_nothing(driver, where, flavo
     assert anyio.run(main, backend=driver) == 200  # the interrupted one left no slot taken
     assert probe.gone_within(LEAVE), "the server never saw the client go"
     assert before.wait_clean({server.port}, LEAVE) == []
+
+
+# --- the own client's connect ---------------------------------------------------------
+def test_closing_the_connect_backend_ends_a_connect_in_flight() -> None:
+    # A stopping source closes its client's backend, maybe before the worker thread has
+    # seen the wake-up byte. Closing the wake-up pair then would drop it from the
+    # worker's epoll set without waking it, and the connect would sit out its timeout.
+    import httpcore
+
+    from sse_post._httpcore import InterruptibleBackend
+
+    backlog = Backlog()
+    backend = InterruptibleBackend(httpcore.SyncBackend())
+    outcome: list[BaseException] = []
+
+    def connect() -> None:
+        try:
+            backend.connect_tcp("127.0.0.1", backlog.port, timeout=BOUND * 4)
+        except BaseException as exc:
+            outcome.append(exc)
+
+    worker = threading.Thread(target=connect, daemon=True)
+    worker.start()
+    try:
+        assert backlog.wait_connecting()
+        backend.close()
+        worker.join(LEAVE)
+        assert not worker.is_alive(), "the connect outlived the close"
+        assert [type(exc).__name__ for exc in outcome] == ["ConnectError"]
+        assert backlog.gone_within(LEAVE)
+        with pytest.raises(httpcore.ConnectError):  # closed for good
+            backend.connect_tcp("127.0.0.1", backlog.port, timeout=BOUND)
+    finally:
+        backlog.close()
