@@ -57,6 +57,7 @@ class AsyncDriver(SourceCore):
         self._idle_at: float | None = None
         self._closed = threading.Event()
         self._checkpoint: Callable[[], Awaitable[None]] = self._first_checkpoint
+        self._may_be_cancelled: Callable[[], bool] = _always
         self._unscheduled = 0  # events returned from the queue since the last yield
         self._done: anyio.Event | None = None  # set with _closed, for tasks of the loop
         self._unsubscribe = signal._subscribe(self._abort) if signal is not None else None
@@ -289,3 +290,7 @@ class AsyncDriver(SourceCore):
 
 _DELIVERED = object()
 _SCHEDULE_EVERY = 64
+
+
+def _always() -> bool:
+    return True

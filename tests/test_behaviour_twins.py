@@ -213,33 +213,45 @@ def test_a_second_concurrent_iteration_fails_clearly(driver, server):
     _clear(second[0])
 
 
+@pytest.mark.parametrize("way", ["self", "outer", "shielded", "another-task"])
 @pytest.mark.parametrize("driver", ["asyncio", "trio"])
-def test_anext_is_a_checkpoint_even_with_events_queued(driver, server):
+def test_anext_is_a_checkpoint_even_with_events_queued(driver, way, server):
+    # The scope around the call is cancelled by the task itself (its own scope, or an
+    # outer one), or the call comes from another task than the last one; a shielded
+    # scope inside a cancelled one must not raise.
     url = server.route(
         lambda h: (h.start(), h.send(b"data: 1\n\ndata: 2\n\ndata: 3\n\n"), h.wait_client_gone())
     )
 
+    async def call_cancelled(source: Any) -> tuple[bool, object]:
+        got: object = None
+        with anyio.CancelScope() as outer:
+            with anyio.CancelScope(shield=way == "shielded") as inner:
+                (inner if way == "self" else outer).cancel()
+                got = await source.__anext__()
+        return outer.cancelled_caught or inner.cancelled_caught, got
+
     async def main() -> tuple[str, bool, object]:
         async with sse_post.AsyncEventSource(url, reconnect=False) as source:
             first = await source.__anext__()  # the chunk queued "2" and "3" behind it
-            got: object = None
-            if driver == "trio":
-                import trio
+            if way != "another-task":
+                return (first.data, *await call_cancelled(source))
+            result: list[tuple[bool, object]] = []
 
-                with trio.CancelScope() as trio_scope:
-                    trio_scope.cancel()
-                    got = await source.__anext__()
-                cancelled = trio_scope.cancelled_caught
-            else:
-                with anyio.CancelScope() as scope:
-                    scope.cancel()
-                    got = await source.__anext__()
-                cancelled = scope.cancelled_caught
-            return first.data, cancelled, got
+            async def other() -> None:
+                result.append(await call_cancelled(source))
+
+            async with anyio.create_task_group() as tg:
+                tg.start_soon(other)
+            return (first.data, *result[0])
 
     first, cancelled, got = anyio.run(main, backend=driver)
     assert first == "1"
-    assert cancelled, f"__anext__ returned {got!r} inside a cancelled scope"
+    if way == "shielded":
+        assert not cancelled
+        assert getattr(got, "data", None) == "2", got
+    else:
+        assert cancelled, f"__anext__ returned {got!r} inside a cancelled scope"
 
 
 @pytest.mark.parametrize("end", ["break", "abort", "close", "error"])
