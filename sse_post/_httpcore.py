@@ -7,28 +7,28 @@ httpcore's private attributes, each read with ``getattr`` so that a layout we do
 costs only the promptness of an abort, never an error; tests pin the behaviour on the
 lowest versions we declare and the newest.
 
-For the clients sse_post makes itself, a network backend whose TCP connect an interrupt
-can cut short: httpcore's own blocks in ``socket.create_connection`` until its timeout.
+For the clients sse_post makes itself, httpcore's sync network backend wrapped so that an
+interrupt cuts a TCP connect short (``_sync_support.InterruptibleBackend``, which knows
+sockets only: this module hands it httpcore's stream class and errors).
 """
 
 from __future__ import annotations
 
-import errno
-import os
-import selectors
-import socket
 import sys
-import threading
-import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+from ._sync_support import InterruptibleBackend
+
+if TYPE_CHECKING:
+    import socket
 
 __all__ = [
-    "InterruptibleBackend",
     "ah2_reset",
     "close_stream",
     "h2_reset",
     "h2_wake",
     "install_backend",
+    "interruptible",
     "socket_of",
     "trace_target",
 ]
@@ -186,128 +186,14 @@ def h2_wake(target: Any) -> None:
         pass  # the connection is closing anyway
 
 
-class InterruptibleBackend:
-    """httpcore's sync network backend, but `interrupt` cuts a TCP connect short.
+def interruptible(inner: Any) -> InterruptibleBackend:
+    """httpcore's sync network backend `inner`, with a connect that can be interrupted."""
+    import httpcore
+    from httpcore._backends.sync import SyncStream
 
-    It connects without blocking and waits in a selector on the socket and a wake-up
-    socket pair (signal-safe: `interrupt` only sends a byte). Everything else is the
-    wrapped backend's.
-    """
-
-    def __init__(self, inner: Any) -> None:
-        self._inner = inner
-        self._wake_r, self._wake_w = socket.socketpair()
-        self._wake_r.setblocking(False)
-        self._wake_w.setblocking(False)
-        # The pair outlives `close` while a connect waits on it: closing a descriptor
-        # drops it from an epoll set without waking the waiter, which would then sit
-        # out the whole connect timeout. An RLock: `close` may run in a signal handler.
-        self._lock = threading.RLock()
-        self._connecting = 0
-        self._closed = False
-
-    def interrupt(self) -> None:
-        try:
-            self._wake_w.send(b"!")
-        except OSError:
-            pass  # full (an interrupt is pending anyway) or closed
-
-    def reset(self) -> None:
-        try:
-            while self._wake_r.recv(4096):
-                pass
-        except OSError:
-            pass  # drained
-
-    def close(self) -> None:
-        with self._lock:
-            self._closed = True
-            if self._connecting:
-                self.interrupt()  # the last connect out closes the pair
-                return
-        self._wake_r.close()
-        self._wake_w.close()
-
-    def connect_tcp(
-        self,
-        host: str,
-        port: int,
-        timeout: float | None = None,
-        local_address: str | None = None,
-        socket_options: Any = None,
-    ) -> Any:
-        import httpcore
-
-        with self._lock:
-            if self._closed:
-                raise httpcore.ConnectError("the connect was interrupted")
-            self._connecting += 1
-        try:
-            return self._connect(host, port, timeout, local_address, socket_options)
-        finally:
-            with self._lock:
-                self._connecting -= 1
-                last_out = self._closed and not self._connecting
-            if last_out:
-                self.close()
-
-    def _connect(
-        self,
-        host: str,
-        port: int,
-        timeout: float | None,
-        local_address: str | None,
-        socket_options: Any,
-    ) -> Any:
-        import httpcore
-        from httpcore._backends.sync import SyncStream
-
-        deadline = None if timeout is None else time.monotonic() + timeout
-        last: OSError | None = None
-        try:
-            addresses = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-        except OSError as exc:  # an unknown host, say
-            raise httpcore.ConnectError(str(exc)) from exc
-        for family, kind, proto, _, address in addresses:
-            sock = socket.socket(family, kind, proto)
-            try:
-                for option in socket_options or ():
-                    sock.setsockopt(*option)
-                if local_address is not None:
-                    sock.bind((local_address, 0))
-                sock.setblocking(False)
-                code = sock.connect_ex(address)
-                if code == errno.EINPROGRESS:
-                    code = self._wait(sock, deadline)
-                if code:
-                    raise OSError(code, os.strerror(code))
-                sock.setblocking(True)
-                sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-                return SyncStream(sock)
-            except OSError as exc:
-                sock.close()
-                last = exc
-            except BaseException:
-                sock.close()
-                raise
-        raise httpcore.ConnectError(str(last or "no address to connect to"))
-
-    def _wait(self, sock: socket.socket, deadline: float | None) -> int:
-        import httpcore
-
-        with selectors.DefaultSelector() as selector:
-            selector.register(sock, selectors.EVENT_WRITE)
-            selector.register(self._wake_r, selectors.EVENT_READ)
-            remaining = None if deadline is None else max(deadline - time.monotonic(), 0.0)
-            ready = {key.fileobj for key, _ in selector.select(remaining)}
-        if self._wake_r in ready:
-            raise httpcore.ConnectError("the connect was interrupted")
-        if sock not in ready:
-            raise httpcore.ConnectTimeout("timed out")
-        return sock.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._inner, name)
+    return InterruptibleBackend(
+        inner, stream=SyncStream, failed=httpcore.ConnectError, timed_out=httpcore.ConnectTimeout
+    )
 
 
 def install_backend(client: Any) -> InterruptibleBackend | None:
@@ -316,6 +202,6 @@ def install_backend(client: Any) -> InterruptibleBackend | None:
     inner = getattr(pool, "_network_backend", None)
     if pool is None or inner is None or sys.modules.get("httpcore") is None:
         return None
-    backend = InterruptibleBackend(inner)
+    backend = interruptible(inner)
     pool._network_backend = backend
     return backend

@@ -233,10 +233,10 @@ def test_closing_the_connect_backend_ends_a_connect_in_flight() -> None:
     # worker's epoll set without waking it, and the connect would sit out its timeout.
     import httpcore
 
-    from sse_post._httpcore import InterruptibleBackend
+    from sse_post._httpcore import interruptible
 
     backlog = Backlog()
-    backend = InterruptibleBackend(httpcore.SyncBackend())
+    backend = interruptible(httpcore.SyncBackend())
     outcome: list[BaseException] = []
 
     def connect() -> None:
