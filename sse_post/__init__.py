@@ -28,7 +28,8 @@ from ._errors import (
     SSEError,
 )
 from ._events import Comment, ServerSentEvent
-from ._parser import DEFAULT_MAX_EVENT_SIZE, SSEParser, aparse, parse
+from ._parse import aparse, parse
+from ._parser import DEFAULT_MAX_EVENT_SIZE, SSEParser
 from ._policy import ReadyState, ReconnectPolicy
 from ._protocol import ResumeState, StreamProtocol, StreamRequest
 from ._redirects import SECRET_MARKERS, RedirectPolicy

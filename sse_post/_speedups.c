@@ -15,7 +15,7 @@
  *   data buffer, so a 200 MiB event is held twice at most (its bytes and its text);
  * - measures every line exactly as it goes (see SSEParser's docstring for what counts).
  *
- * The spec steps are quoted in _parser.py; this file names them.
+ * The spec steps are quoted in _parser_blocks.py; this file names them.
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>

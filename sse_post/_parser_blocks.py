@@ -1,0 +1,263 @@
+"""The parser's hot loop: "Interpreting an event stream" of the WHATWG HTML Living
+Standard, step by step, each quoted next to the code that performs it, over whole lines.
+A mixin of `SSEParser`, which holds the state (``_parser_lines.py`` feeds it lines)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from ._events import (
+    Comment,
+    ServerSentEvent,
+    _new,
+    _set_data,
+    _set_event,
+    _set_id,
+    _set_retry,
+    _set_text,
+)
+from ._parser_lines import utf8_size
+
+__all__ = ["Blocks"]
+
+_Items = list[Any]
+# "retry:" is "interpreted as an integer in base ten", exactly: Python's are unbounded.
+# But int() refuses strings of over 4,300 digits (sys.get_int_max_str_digits()), and
+# remote input must never raise, so longer values clamp to the largest of 4,300 digits.
+_MAX_RETRY_DIGITS = 4300
+_MAX_RETRY: int = 10**_MAX_RETRY_DIGITS - 1
+
+
+class Blocks:
+    """The spec's steps for `SSEParser` (see the module docstring)."""
+
+    if not TYPE_CHECKING:  # mypy would then check the subclass's slots against ()
+        __slots__ = ()
+    else:
+        _data: list[str]
+        _event_type: str
+        _id_buffer: str
+        _last_event_id: str
+        _block_retry: int | None
+        _retry: int | None
+        _comments: bool
+        _size: int
+
+    def _interpret(self, text: str) -> _Items:
+        # The hot loop. `text` is whole lines, each ended by LF. Splitting it on blank
+        # lines first lets the commonest event of all, a lone "data: ..." line and a
+        # blank line, skip the line-by-line machinery; every other block goes through
+        # it. State lives in locals and is written back once.
+        events: _Items = []
+        data = self._data
+        base = len(data)  # data[base:] are this feed's lines of an open block
+        event_type = self._event_type
+        id_buffer = self._id_buffer
+        last_event_id = self._last_event_id
+        block_retry = self._block_retry
+        comments = self._comments
+        clean = not data and not event_type and block_retry is None
+        long_lines = len(text) >= 4096 and _has_long_lines(text)
+        # All blocks but the last are followed by a blank line.
+        blocks = [text] if long_lines else text.split("\n\n")
+        last = len(blocks) - 1
+        if not blocks[last]:
+            blocks.pop()  # no lines after the last blank line, so no block to leave open
+            last = -1
+        for index, block in enumerate(blocks):
+            if index != last:
+                if clean and block[:6] == "data: " and "\n" not in block:
+                    # One data line, then a blank line: the steps below, in short.
+                    last_event_id = id_buffer
+                    event = _new(ServerSentEvent)
+                    _set_event(event, "message")
+                    _set_data(event, block[6:])
+                    _set_id(event, last_event_id)
+                    _set_retry(event, None)
+                    events.append(event)
+                    continue
+                lines = block.split("\n")
+                if clean and 1 < len(lines) < 4 and lines[-1][:6] == "data: ":
+                    # Named events: "event: " and/or "id: " lines, one data line, then a
+                    # blank line, in short. Other blocks take the steps below.
+                    head = lines[0]
+                    named = "message"
+                    short = True
+                    if head[:7] == "event: ":
+                        named = head[7:] or named
+                        if len(lines) == 3:
+                            head = lines[1]
+                            short = head[:4] == "id: " and "\0" not in head
+                            if short:
+                                id_buffer = head[4:]
+                    elif len(lines) == 2 and head[:4] == "id: " and "\0" not in head:
+                        id_buffer = head[4:]
+                    else:
+                        short = False
+                    if short:
+                        last_event_id = id_buffer
+                        event = _new(ServerSentEvent)
+                        _set_event(event, named)
+                        _set_data(event, lines[-1][6:])
+                        _set_id(event, last_event_id)
+                        _set_retry(event, None)
+                        events.append(event)
+                        continue
+                lines.append("")
+            else:
+                lines = _find_lines(block) if long_lines else block.split("\n")
+                lines.pop()  # the empty string after the last line end
+            for line in lines:
+                if not line:
+                    # "If the line is empty (a blank line): Dispatch the event."
+                    # "1. Set the last event ID string of the event source to the value
+                    # of the last event ID buffer."
+                    last_event_id = id_buffer
+                    if data:
+                        # "3. If the data buffer's last character is a U+000A LINE FEED
+                        # (LF) character, then remove the last character from the data
+                        # buffer."  Joining the lines with LF is exactly that.
+                        # "6. If the event type buffer has a value other than the empty
+                        # string, change the type of the newly created event to equal the
+                        # value of the event type buffer."
+                        event = _new(ServerSentEvent)
+                        _set_event(event, event_type or "message")
+                        _set_data(event, "\n".join(data))
+                        _set_id(event, last_event_id)
+                        _set_retry(event, block_retry)
+                        events.append(event)
+                        data = []
+                    # "2. If the data buffer is an empty string, set the data buffer and
+                    # the event type buffer to the empty string and return."  "7. Set the
+                    # data buffer and the event type buffer to the empty string."
+                    event_type = ""
+                    block_retry = None
+                    base = 0
+                    continue
+                # The commonest fields, written the usual way, skip partition(); a
+                # one-character test first spares a failed slice of each prefix.
+                first = line[0]
+                if first == "d":
+                    if line[:6] == "data: ":
+                        # "If value starts with a U+0020 SPACE character, remove it from
+                        # value."  "Append the field value to the data buffer, then
+                        # append a single U+000A LINE FEED (LF) character to the data
+                        # buffer."
+                        data.append(line[6:])
+                        continue
+                elif first == "e":
+                    if line[:7] == "event: ":
+                        event_type = line[7:]
+                        continue
+                elif first == "i" and line[:4] == "id: ":
+                    value = line[4:]
+                    if "\0" not in value:
+                        id_buffer = value
+                    continue
+                # "Collect the characters on the line before the first U+003A COLON
+                # character (:), and let field be that string. Collect the characters
+                # on the line after the first U+003A COLON character (:), and let value
+                # be that string."  A line without a colon is a field name whose value
+                # is the empty string.
+                name, _, value = line.partition(":")
+                if not name:
+                    # "If the line starts with a U+003A COLON character (:) Ignore the
+                    # line."  Unless asked for: then its text after the colon, as is.
+                    if comments:
+                        comment = _new(Comment)
+                        _set_text(comment, value)
+                        events.append(comment)
+                    continue
+                if value[:1] == " ":
+                    value = value[1:]
+                if name == "data":
+                    data.append(value)
+                elif name == "event":
+                    # "Set the event type buffer to field value."
+                    event_type = value
+                elif name == "id":
+                    # "If the field value does not contain U+0000 NULL, then set the
+                    # last event ID buffer to the field value. Otherwise, ignore the
+                    # field."
+                    if "\0" not in value:
+                        id_buffer = value
+                elif name == "retry":
+                    # "If the field value consists of only ASCII digits, then interpret
+                    # the field value as an integer in base ten, and set the event
+                    # stream's reconnection time to that integer."
+                    if value.isascii() and value.isdigit():
+                        block_retry = self._retry = _to_retry(value)
+            clean = True
+        if len(data) > base + 1:
+            # Many short lines would cost about 56 bytes each as strings: one part per feed.
+            data[base:] = ["\n".join(data[base:])]
+        self._data = data
+        self._event_type = event_type
+        self._id_buffer = id_buffer
+        self._last_event_id = last_event_id
+        self._block_retry = block_retry
+        self._size = 0 if last < 0 else _open_block_size(text, self._size)
+        return events
+
+
+def _open_block_size(text: str, carried: int) -> int:
+    # The size (see SSEParser) of the block left open after `text`, whole lines each
+    # ended by LF, when `carried` was the size of the block open before it.
+    end = text.rfind("\n\n")
+    if end >= 0:
+        block = text[end + 2 :]
+        carried = 0
+    elif text[:1] == "\n":
+        block = text[1:]
+        carried = 0
+    else:
+        block = text
+    if block.isascii() and "data\n" not in block:
+        # Each line counts its length, but a data line counts its value and its LF:
+        # its "data:" and one space less, and one more.
+        size = len(block) - block.count("\n")
+        size -= 4 * (block.count("\ndata:") + (block[:5] == "data:"))
+        size -= block.count("\ndata: ") + (block[:6] == "data: ")
+        return carried + size
+    for line in block.split("\n")[:-1]:
+        name, _, value = line.partition(":")
+        if name == "data":
+            carried += utf8_size(value[1:] if value[:1] == " " else value) + 1
+        else:
+            carried += utf8_size(line)
+    return carried
+
+
+def _has_long_lines(text: str) -> bool:
+    # str.split walks the text a character at a time (about 0.25 ns a character here),
+    # while str.find of one character is a memchr (about 20 times faster). Splitting
+    # wins for short lines, finding for long ones, such as a 64 KiB JSON event; probing
+    # two places costs two short memchr calls.
+    middle = len(text) // 2
+    return text.find("\n", 0, 512) < 0 or text.find("\n", middle, middle + 512) < 0
+
+
+def _find_lines(text: str) -> list[str]:
+    # text.split("\n"), for text with long lines.
+    lines = []
+    find = text.find
+    start = 0
+    end = find("\n")
+    while end >= 0:
+        lines.append(text[start:end])
+        start = end + 1
+        end = find("\n", start)
+    lines.append(text[start:])
+    return lines
+
+
+def _to_retry(digits: str) -> int:
+    if len(digits) < 19:
+        return int(digits)
+    significant = digits.lstrip("0") or "0"
+    if len(significant) > _MAX_RETRY_DIGITS:
+        return _MAX_RETRY
+    try:
+        return int(significant)
+    except ValueError:  # the application lowered sys.set_int_max_str_digits()
+        return _MAX_RETRY
