@@ -8,7 +8,6 @@ I/O is the async driver's (``_async_driver``).
 
 from __future__ import annotations
 
-import sys
 import threading
 from typing import TYPE_CHECKING, Any
 
@@ -18,11 +17,12 @@ import httpx
 
 from . import _httpx as adapter
 from ._async_driver import _CLEANUP_TIMEOUT, _SCHEDULE_EVERY, AsyncDriver
+from ._checkpoints import cancel_probe, cancellation_point
 from ._events import Comment
 from ._parser import DEFAULT_MAX_EVENT_SIZE
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+    from collections.abc import AsyncIterator, Callable, Mapping
     from types import TracebackType
 
     from ._abort import AbortSignal
@@ -147,8 +147,8 @@ class AsyncEventSource(AsyncDriver):
                 raise StopAsyncIteration
 
     async def _first_checkpoint(self) -> None:
-        self._checkpoint = _cancellation_point()
-        self._may_be_cancelled = _cancel_probe() or self._may_be_cancelled
+        self._checkpoint = cancellation_point()
+        self._may_be_cancelled = cancel_probe() or self._may_be_cancelled
         await self._checkpoint()
 
     async def aclose(self) -> None:
@@ -172,84 +172,6 @@ class AsyncEventSource(AsyncDriver):
         """Drop the current connection and reconnect at once, as after a drop, sending
         ``Last-Event-ID``. An explicit restart may replay a POST. Any thread or task."""
         self._interrupt("restart")
-
-
-def _cancellation_point() -> Callable[[], Awaitable[None]]:
-    """The cheapest exact cancellation point of the running backend: trio's own; on
-    asyncio anyio's backend method (1.1 us), found once, rather than through the public
-    ``anyio.lowlevel`` function, which looks the backend up on every call (1.9 us)."""
-    try:
-        import asyncio
-
-        asyncio.get_running_loop()
-    except RuntimeError:
-        import trio
-
-        return trio.lowlevel.checkpoint_if_cancelled
-    try:
-        from anyio._core._eventloop import get_async_backend
-
-        method: Callable[[], Awaitable[None]] = get_async_backend().checkpoint_if_cancelled
-    except (ImportError, AttributeError):  # a layout we do not know: the public way
-        return anyio.lowlevel.checkpoint_if_cancelled
-    return method
-
-
-def _cancel_probe() -> Callable[[], bool] | None:
-    """On asyncio, whether anyio's checkpoint could raise: the walk of its
-    ``checkpoint_if_cancelled`` over the scopes around the task, without a coroutine and
-    with the task's anyio state looked up once per task (anyio keeps one state object
-    for a task's life). It cuts the cancellation point that point 7 of issue 10 puts in
-    every ``__anext__`` from 1.35 us to about 0.4 us per event of a bulk stream. It reads
-    anyio's private task states, so it is used only where their layout is the one we
-    know (the suite runs it on the lowest anyio declared and the newest); else ``None``,
-    and every call awaits the checkpoint. A yes still goes through the real checkpoint,
-    so a probe that misreads can only make a call slower, or miss a cancellation that
-    the next read (a real checkpoint) delivers."""
-    try:
-        import asyncio
-        import weakref
-
-        from anyio._backends import _asyncio as backend
-
-        asyncio.get_running_loop()
-        states = backend._task_states
-        scope = anyio.CancelScope()
-        if not isinstance(states, weakref.WeakKeyDictionary) or not all(
-            hasattr(scope, name) for name in ("_parent_scope", "cancel_called", "shield")
-        ):
-            return None
-        table = states.data  # type: ignore[attr-defined]
-    except (ImportError, AttributeError, RuntimeError):
-        return None
-    ref, running_loop = weakref.ref, asyncio.get_running_loop
-    tasks = getattr(asyncio.tasks, "_current_tasks", None)
-    if sys.version_info >= (3, 12) or not isinstance(tasks, dict):
-        tasks = None  # current_task is C from 3.12 on
-    current_task = asyncio.current_task
-    known: Any = None  # the last task seen, and its anyio state
-    known_state: Any = None
-
-    def may_be_cancelled() -> bool:
-        nonlocal known, known_state
-        task = current_task() if tasks is None else tasks.get(running_loop())
-        if task is known:
-            state = known_state
-        else:
-            state = table.get(ref(task))
-            if state is None:
-                return False  # no anyio scope around this task (yet: not kept)
-            known, known_state = task, state
-        scope = state.cancel_scope
-        while scope is not None:
-            if scope.cancel_called:
-                return True
-            if scope.shield:
-                return False
-            scope = scope._parent_scope
-        return False
-
-    return may_be_cancelled
 
 
 _CLOSING: set[Any] = set()
