@@ -106,12 +106,22 @@ def _write(stream: Any, data: bytes) -> None:
     # ``settimeout`` (each is two steps, the second an fcntl outside the GIL), which can
     # leave a reader that believes its socket blocking on a non-blocking descriptor: its
     # recv fails with EAGAIN and httpcore marks the whole connection broken. The socket
-    # as it stands takes a frame this small at once, whatever its mode.
-    sock = socket_of(stream)
+    # as it stands takes a frame this small at once, whatever its mode. Only for
+    # httpcore's plain stream, whose socket is the connection's (an SSLSocket for TLS);
+    # a TLS-in-TLS stream's is the tunnel's, which must not see our bytes in clear.
+    sock = socket_of(stream) if _is_plain_sync_stream(stream) else None
     if sock is None:
         stream.write(data)
     else:
         sock.sendall(data)
+
+
+def _is_plain_sync_stream(stream: Any) -> bool:
+    for name in ("httpcore._backends.sync", "httpcore2._backends.sync"):
+        kind = getattr(sys.modules.get(name), "SyncStream", None)
+        if kind is not None and isinstance(stream, kind):
+            return True
+    return False
 
 
 def _reset(state: Any, stream_id: int) -> bytes:

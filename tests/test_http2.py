@@ -7,6 +7,7 @@ import asyncio
 import socket
 import threading
 from collections.abc import AsyncIterator, Iterator
+from typing import Any
 
 import anyio
 import httpx
@@ -98,47 +99,45 @@ async def test_abort_one_stream_of_several_on_one_connection(h2c_url):
         assert results[i] == [str(n) for n in range(1, EVENTS + 1)]
 
 
+def _h2_connection(stream: object) -> object:
+    # What h2_reset and h2_wake read of an httpcore HTTP/2 connection, stream 1 open.
+    import h2.config
+    import h2.connection
+
+    class Connection:
+        pass
+
+    state = h2.connection.H2Connection(h2.config.H2Configuration(client_side=True))
+    state.initiate_connection()
+    state.send_headers(
+        1, [(":method", "GET"), (":path", "/"), (":scheme", "http"), (":authority", "x")]
+    )
+    state.data_to_send()
+    connection = Connection()
+    connection._h2_state = state  # type: ignore[attr-defined]
+    connection._write_lock = threading.Lock()  # type: ignore[attr-defined]
+    connection._network_stream = stream  # type: ignore[attr-defined]
+    connection._events = {1: []}  # type: ignore[attr-defined]
+    return connection
+
+
 @pytest.mark.parametrize("frame", ["wake", "reset"])
 def test_frames_from_another_thread_leave_the_socket_mode_alone(frame: str) -> None:
     # A reader thread owns the socket's timeout (httpcore sets it before each recv). A
     # frame sent from another thread through httpcore's stream would set it too, and the
     # two settimeout calls can interleave into a blocking timeout on a non-blocking
     # descriptor: the reader's recv then fails with EAGAIN and the connection is lost.
-    import h2.config
-    import h2.connection
+    from httpcore._backends.sync import SyncStream
 
     from sse_post import _httpcore
-
-    class Stream:
-        def __init__(self, sock: socket.socket) -> None:
-            self.sock = sock
-
-        def get_extra_info(self, name: str) -> object:
-            return self.sock if name == "socket" else None
-
-        def write(self, data: bytes, timeout: float | None = None) -> None:
-            raise AssertionError("written through httpcore's stream, which sets the timeout")
-
-    class Connection:
-        pass
 
     ours, theirs = socket.socketpair()
     try:
         ours.settimeout(5.0)  # as the reader last left it
-        state = h2.connection.H2Connection(h2.config.H2Configuration(client_side=True))
-        state.initiate_connection()
-        state.send_headers(
-            1, [(":method", "GET"), (":path", "/"), (":scheme", "http"), (":authority", "x")]
-        )
-        state.data_to_send()
-        connection = Connection()
-        connection._h2_state = state  # type: ignore[attr-defined]
-        connection._write_lock = threading.Lock()  # type: ignore[attr-defined]
-        connection._network_stream = Stream(ours)  # type: ignore[attr-defined]
-        connection._events = {1: []}  # type: ignore[attr-defined]
+        connection: Any = _h2_connection(SyncStream(ours))
         if frame == "wake":
             _httpcore.h2_wake((connection, 1))
-            assert [type(e).__name__ for e in connection._events[1]] == ["StreamReset"]  # type: ignore[attr-defined]
+            assert [type(e).__name__ for e in connection._events[1]] == ["StreamReset"]
             frame_type = 0x6  # PING
         else:
             _httpcore.h2_reset((connection, 1))
@@ -150,3 +149,24 @@ def test_frames_from_another_thread_leave_the_socket_mode_alone(frame: str) -> N
     finally:
         ours.close()
         theirs.close()
+
+
+def test_frames_on_a_stream_of_another_kind_go_through_its_write() -> None:
+    # A TLS-in-TLS stream (HTTPS through an HTTPS proxy) names the tunnel's socket: our
+    # frames written there in clear would break the connection.
+    from sse_post import _httpcore
+
+    class Tunnel:
+        def __init__(self) -> None:
+            self.written: list[bytes] = []
+
+        def get_extra_info(self, name: str) -> object:
+            raise AssertionError(f"asked for {name!r}: the tunnel's socket must not be used")
+
+        def write(self, data: bytes, timeout: float | None = None) -> None:
+            self.written.append(data)
+
+    tunnel = Tunnel()
+    _httpcore.h2_reset((_h2_connection(tunnel), 1))
+    assert len(tunnel.written) == 1
+    assert tunnel.written[0][3] == 0x3  # RST_STREAM
