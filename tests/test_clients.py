@@ -180,7 +180,8 @@ class TestResponses:
 
     def test_retryable_status_gives_up_with_reconnect_error(self, run, server):
         url = server.route(lambda h: h.respond(503, b"down"))
-        out = run(url, reconnect=ReconnectPolicy(max_attempts=3, initial_delay=0.01, jitter=0))
+        policy = ReconnectPolicy(max_attempts=3, initial_delay=0.01, min_delay=0, jitter=0)
+        out = run(url, reconnect=policy)
         assert isinstance(out.error, sse_post.ReconnectError)
         assert out.error.attempts == 3
         assert isinstance(out.error.__cause__, sse_post.ResponseError)

@@ -118,7 +118,7 @@ def test_sse_response_drop_then_resume(mode):
                 httpx.Response(204),
             ]
         )
-        policy = sse_post.ReconnectPolicy(initial_delay=0, jitter=0)
+        policy = sse_post.ReconnectPolicy(initial_delay=0, min_delay=0, jitter=0)
         events = collect(mode, "http://api.test/feed", reconnect=policy)
     assert [e.data for e in events] == ["1", "2"]
 

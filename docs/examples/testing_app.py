@@ -57,7 +57,7 @@ def handler(request: httpx.Request) -> httpx.Response:
 
 
 with httpx.Client(transport=httpx.MockTransport(handler)) as client:
-    policy = ReconnectPolicy(initial_delay=0)
+    policy = ReconnectPolicy(initial_delay=0, min_delay=0)  # no wait in a test
     with EventSource(
         "https://feed.test/", method="POST", client=client, reconnect=policy
     ) as source:
