@@ -43,7 +43,6 @@ class AsyncDriver(SourceCore):
         self._client: Any = client or adapter.own_client(sync=False)
         self._auth, self._timeout = auth, timeout
         self._lock = threading.RLock()  # abort() may come from any thread, or a signal
-        self._ops: Any = None
         self._response: Any = None
         self._chunks: AsyncIterator[bytes] | None = None
         self._connecting: Any = None  # httpcore's TCP stream while a connection is made
@@ -264,12 +263,7 @@ class AsyncDriver(SourceCore):
     async def _finish(self) -> None:
         if self._closed.is_set():
             return
-        self._reason = "stop"
-        self._flow.finish()
-        if self._ops is not None:
-            self._ops.close()
-            self._ops = None
-        self._queue.clear()
+        self._end_flow()
         stream, self._connecting = self._connecting, None
         with anyio.move_on_after(_CLEANUP_TIMEOUT, shield=True):
             if stream is not None:
@@ -280,9 +274,7 @@ class AsyncDriver(SourceCore):
             await self._close_response()
             if self._owns_client:
                 await self._client.aclose()
-        if self._unsubscribe is not None:
-            self._unsubscribe()
-            self._unsubscribe = None
+        self._release_signal()
         self._closed.set()
         if self._done is not None:
             self._done.set()

@@ -106,6 +106,8 @@ class SourceCore:
         self._signal = signal
         self._queue: collections.deque[Any] = collections.deque()
         self._reason: str | None = None  # why the current operation must end, if it must
+        self._ops: Any = None  # the flow's generator, once started
+        self._unsubscribe: Callable[[], None] | None = None  # from the signal, once set up
 
     @property
     def ready_state(self) -> ReadyState:
@@ -151,6 +153,21 @@ class SourceCore:
             return current == reason == "restart"
         self._reason = reason
         return True
+
+    def _end_flow(self) -> None:
+        # The first steps of finishing, the same in both drivers: the flow is told, its
+        # generator closed, queued events dropped.
+        self._reason = "stop"
+        self._flow.finish()
+        ops, self._ops = self._ops, None
+        if ops is not None:
+            ops.close()
+        self._queue.clear()
+
+    def _release_signal(self) -> None:
+        unsubscribe, self._unsubscribe = self._unsubscribe, None
+        if unsubscribe is not None:
+            unsubscribe()
 
     def _take_reason(self) -> str | None:
         # The flow consumes every reason but "stop", which holds until the end.

@@ -46,7 +46,6 @@ class SyncDriver(SourceCore):
         # Reentrant: abort() may run in a signal handler while this thread holds it.
         self._lock = threading.RLock()
         self._wake = Wake(self._lock)
-        self._ops: Any = None  # the flow's generator, once started
         self._response: Any = None
         self._chunks: Iterator[bytes] | None = None
         self._socket: socket.socket | None = None  # shut down to wake the owner
@@ -273,12 +272,7 @@ class SyncDriver(SourceCore):
 
     def _finish(self) -> None:
         # Under the lock, by the owner (or by close() when nobody iterates).
-        self._reason = "stop"
-        self._flow.finish()
-        if self._ops is not None:
-            self._ops.close()
-        self._ops = None
-        self._queue.clear()
+        self._end_flow()
         if self._watch is not None:
             self._watch.stop()
             self._watch = None
@@ -287,9 +281,7 @@ class SyncDriver(SourceCore):
             self._client.close()
             if self._backend is not None:
                 self._backend.close()
-        if self._unsubscribe is not None:
-            self._unsubscribe()
-            self._unsubscribe = None
+        self._release_signal()
         self._closed.set()
 
 
