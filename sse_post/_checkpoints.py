@@ -60,7 +60,7 @@ def cancel_probe() -> Callable[[], bool] | None:
 
         from anyio._backends import _asyncio as backend
 
-        asyncio.get_running_loop()
+        loop = asyncio.get_running_loop()
     except RuntimeError:
         return _trio_probe()
     except ImportError:
@@ -68,24 +68,30 @@ def cancel_probe() -> Callable[[], bool] | None:
     try:
         states = backend._task_states
         scope = anyio.CancelScope()
-        if not isinstance(states, weakref.WeakKeyDictionary) or not all(
-            hasattr(scope, name) for name in ("_parent_scope", "cancel_called", "shield")
+        if (
+            not isinstance(states, weakref.WeakKeyDictionary)
+            or not all(
+                isinstance(getattr(scope, name, None), kind)
+                for name, kind in (("_cancel_called", bool), ("_shield", bool))
+            )
+            or not hasattr(scope, "_parent_scope")
         ):
             return None
         table = states.data  # type: ignore[attr-defined]
     except (ImportError, AttributeError, RuntimeError):
         return None
-    ref, running_loop = weakref.ref, asyncio.get_running_loop
+    # The loop is the source's (one source, one loop), found once: looking it up
+    # costs a getpid() system call on every call in CPython's C accelerator.
+    ref, current_task = weakref.ref, asyncio.current_task
     tasks = getattr(asyncio.tasks, "_current_tasks", None)
     if sys.version_info >= (3, 12) or not isinstance(tasks, dict):
         tasks = None  # current_task is C from 3.12 on
-    current_task = asyncio.current_task
     known: Any = None  # the last task seen, and its anyio state
     known_state: Any = None
 
     def may_be_cancelled() -> bool:
         nonlocal known, known_state
-        task = current_task() if tasks is None else tasks.get(running_loop())
+        task = current_task(loop) if tasks is None else tasks.get(loop)
         if task is known:
             state = known_state
         else:
@@ -94,10 +100,12 @@ def cancel_probe() -> Callable[[], bool] | None:
                 return False  # no anyio scope around this task (yet: not kept)
             known, known_state = task, state
         scope = state.cancel_scope
+        # The slots behind the public properties: a property call per scope would
+        # double the cost, and the walk runs once per event.
         while scope is not None:
-            if scope.cancel_called:
+            if scope._cancel_called:
                 return True
-            if scope.shield:
+            if scope._shield:
                 return False
             scope = scope._parent_scope
         return False

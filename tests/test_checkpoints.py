@@ -1,0 +1,91 @@
+"""The cancel probes of ``_checkpoints`` against the backend's own cancellation point:
+the probe may say yes only where the point would raise, and must say yes wherever it
+would (a probe that missed would let ``__anext__`` return a queued event inside a
+cancelled scope)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import anyio
+import anyio.lowlevel
+import pytest
+
+from sse_post._checkpoints import cancel_probe, cancellation_point
+
+pytestmark = pytest.mark.anyio
+
+
+async def _raises(point: Callable[[], object]) -> bool:
+    try:
+        await point()  # type: ignore[misc]
+    except anyio.get_cancelled_exc_class():
+        return True
+    return False
+
+
+# (outer cancelled, inner cancelled, inner shielded) -> does the point raise?
+CASES = [
+    (False, False, False, False),
+    (True, False, False, True),
+    (False, True, False, True),
+    (True, False, True, False),
+    (False, True, True, True),
+]
+
+
+@pytest.mark.parametrize(("outer", "inner", "shield", "expected"), CASES)
+async def test_probe_agrees_with_the_backends_point(
+    outer: bool, inner: bool, shield: bool, expected: bool
+) -> None:
+    probe = cancel_probe()
+    assert probe is not None  # both backends' layouts are known on the versions we test
+    with anyio.CancelScope() as outer_scope, anyio.CancelScope(shield=shield) as inner_scope:
+        assert probe() is False
+        if outer:
+            outer_scope.cancel()
+        if inner:
+            inner_scope.cancel()
+        said = probe()
+        raised = await _raises(cancellation_point())
+        assert (said, raised) == (expected, expected)
+
+
+async def test_probe_follows_the_task_that_calls_it() -> None:
+    # One probe, several tasks: each asks about its own scopes.
+    probe = cancel_probe()
+    assert probe is not None
+    seen: list[bool] = []
+
+    async def cancelled_child() -> None:
+        with anyio.CancelScope() as scope:  # noqa: ASYNC100 (only the probe looks in)
+            scope.cancel()
+            seen.append(probe())
+
+    async def calm_child() -> None:
+        seen.append(probe())
+
+    async with anyio.create_task_group() as group:
+        group.start_soon(cancelled_child)
+    async with anyio.create_task_group() as group:
+        group.start_soon(calm_child)
+    assert seen == [True, False]
+    assert probe() is False
+
+
+async def test_an_unknown_layout_means_no_probe(
+    anyio_backend: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Without a layout we know, every __anext__ awaits the real point instead.
+    if anyio_backend == "asyncio":
+        from anyio._backends import _asyncio as backend
+
+        monkeypatch.setattr(backend, "_task_states", {})
+    else:
+        import trio
+
+        class Task:
+            pass
+
+        monkeypatch.setattr(trio.lowlevel, "current_task", Task)
+    assert cancel_probe() is None
