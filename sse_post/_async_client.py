@@ -16,7 +16,8 @@ import anyio.lowlevel
 import httpx
 
 from . import _httpx as adapter
-from ._async_driver import _CLEANUP_TIMEOUT, _SCHEDULE_EVERY, AsyncDriver
+from ._async_driver import _SCHEDULE_EVERY, AsyncDriver
+from ._async_exchange import _CLEANUP_TIMEOUT
 from ._checkpoints import cancel_probe, cancellation_point
 from ._events import Comment
 from ._parser import DEFAULT_MAX_EVENT_SIZE
@@ -100,7 +101,7 @@ class AsyncEventSource(AsyncDriver):
     def response(self) -> httpx.Response | None:
         """The current response (status, headers, final URL, ``num_bytes_downloaded``),
         or ``None`` between connections."""
-        return self._response  # type: ignore[no-any-return]
+        return self._exchange.response  # type: ignore[no-any-return]
 
     async def __aenter__(self) -> AsyncEventSource:
         return self

@@ -1,13 +1,14 @@
 """The async driver of the stream flow, on anyio (asyncio and trio): performs what
 ``_flow`` asks, decides nothing.
 
-The task that iterates owns the response. An operation that may block runs in a cancel
-scope of its own (never held across the return of ``__anext__``), which ``aclose()``, an
-abort, ``restart()``, the idle timeout and the deadline cancel; the cancelled operation
-becomes an ``Interrupted`` result for the flow. The live path, an HTTP/1.1 body with no
-timer, is read without a scope: an interrupt shuts its socket down instead. An
-interrupt from another thread reaches the event loop through its own public thread-safe
-call (``loop.call_soon_threadsafe``, ``TrioToken.run_sync_soon``).
+The task that iterates owns the response (through its ``AsyncExchange``). An operation
+that may block runs in a cancel scope of its own (never held across the return of
+``__anext__``), which ``aclose()``, an abort, ``restart()``, the idle timeout and the
+deadline cancel; the cancelled operation becomes an ``Interrupted`` result for the flow.
+The live path, an HTTP/1.1 body with no timer, is read without a scope: an interrupt
+shuts its socket down instead. An interrupt from another thread reaches the event loop
+through its own public thread-safe call (``loop.call_soon_threadsafe``,
+``TrioToken.run_sync_soon``).
 """
 
 from __future__ import annotations
@@ -16,38 +17,31 @@ import threading
 from typing import TYPE_CHECKING, Any
 
 import anyio
-import anyio.lowlevel
 
-from . import _httpcore as core
 from . import _httpx as adapter
+from ._async_exchange import AsyncExchange
 from ._ops import CLOSE, READ, Deliver, Interrupted
 from ._source import SourceCore
 from ._sync_support import shutdown
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+    from collections.abc import Awaitable, Callable
 
     from ._abort import AbortSignal
     from ._request import Outgoing
 
 __all__ = ["AsyncDriver"]
 
-_CLEANUP_TIMEOUT = 5.0  # seconds a shielded close may take before it is given up
-
 
 class AsyncDriver(SourceCore):
     """Performs the flow's operations on anyio; see `AsyncEventSource`."""
 
     def _setup(self, client: Any, auth: Any, timeout: Any, signal: AbortSignal | None) -> None:
-        self._owns_client = client is None
-        self._client: Any = client or adapter.own_client(sync=False)
+        self._exchange = AsyncExchange(
+            client or adapter.own_client(sync=False), owned=client is None
+        )
         self._auth, self._timeout = auth, timeout
         self._lock = threading.RLock()  # abort() may come from any thread, or a signal
-        self._response: Any = None
-        self._chunks: AsyncIterator[bytes] | None = None
-        self._connecting: Any = None  # httpcore's TCP stream while a connection is made
-        self._h2: Any = None
-        self._socket: Any = None  # an HTTP/1.1 response's, read without a cancel scope
         self._busy = False
         self._scope: anyio.CancelScope | None = None
         self._loop_thread: int | None = None
@@ -90,7 +84,7 @@ class AsyncDriver(SourceCore):
             except StopIteration:
                 self._interrupt("stop")
                 return False
-            if op is READ and self._socket is not None:
+            if op is READ and self._exchange.socket is not None:
                 result = await self._read_unscoped()
             elif type(op) is Deliver:
                 self._queue.extend(op.items)
@@ -98,7 +92,7 @@ class AsyncDriver(SourceCore):
                     self._idle_at = anyio.current_time() + self._flow.idle_timeout
                 return True
             elif op is CLOSE:
-                await self._close_response()
+                await self._exchange.close_response()
                 result = None
             else:
                 result = await self._scoped(op)
@@ -134,7 +128,7 @@ class AsyncDriver(SourceCore):
         if self._reason is not None:
             return Interrupted(self._take_reason() or "stop")
         try:
-            chunk = await self._chunks.__anext__()  # type: ignore[union-attr]
+            chunk = await self._exchange.chunks.__anext__()  # type: ignore[union-attr]
         except StopAsyncIteration:
             chunk = b""
         except Exception as exc:
@@ -170,7 +164,7 @@ class AsyncDriver(SourceCore):
         if self._idle_at is not None:
             scope.deadline = min(self._idle_at, self._end_at or float("inf"))
         try:
-            return await self._chunks.__anext__()  # type: ignore[union-attr]
+            return await self._exchange.chunks.__anext__()  # type: ignore[union-attr]
         except StopAsyncIteration:
             return b""
         except Exception as exc:
@@ -182,44 +176,19 @@ class AsyncDriver(SourceCore):
             scope.deadline = self._end_at or float("inf")
 
     async def _send(self, outgoing: Outgoing) -> Any:
-        request = adapter.build_request(self._client, outgoing, self._timeout, self._trace)
-        options = adapter.send_options(self._auth, outgoing)
-        try:
-            response = await self._client.send(request, **options)
-        except Exception as exc:
-            self._connecting = None  # httpcore closed it; on cancellation, _finish does
-            failed = adapter.failure(exc)
-            if failed is None:
-                raise
-            return failed
-        self._connecting = None
-        self._response = response
-        self._chunks = adapter.abody(response)
         flow = self._flow
-        if not adapter.is_http2(response) and flow.idle_timeout is None and flow.deadline is None:
-            self._socket = core.socket_of(response)  # to shut down, never to close
-        if self._flow.idle_timeout is not None:
-            self._idle_at = anyio.current_time() + self._flow.idle_timeout
-        return adapter.head(response)
-
-    async def _trace(self, name: str, info: Mapping[str, Any]) -> None:
-        # A cancelled TLS handshake leaves the TCP stream open in httpcore: keep it to
-        # close. An HTTP/2 stream is remembered, to reset it if we leave early.
-        if name.endswith("connect_tcp.complete"):
-            self._connecting = info.get("return_value")
-        elif name.endswith("send_request_headers.started"):
-            # The connection is made: httpcore closes it on cancellation from here on,
-            # and an HTTP/2 one may carry other requests.
-            self._connecting = None
-            if name.startswith("http2."):
-                self._h2 = core.trace_target(name, info)[1]
+        live = flow.idle_timeout is None and flow.deadline is None
+        result = await self._exchange.send(outgoing, self._auth, self._timeout, unscoped=live)
+        if self._exchange.response is not None and flow.idle_timeout is not None:
+            self._idle_at = anyio.current_time() + flow.idle_timeout
+        return result
 
     def _interrupt(self, reason: str) -> None:
         with self._lock:
             if not self._ask(reason):
                 return
             call_soon = self._call_soon
-            shutdown(self._socket)
+            shutdown(self._exchange.socket)
         if threading.get_ident() == self._loop_thread:
             self._cancel_pending()
         elif call_soon is not None:
@@ -235,52 +204,17 @@ class AsyncDriver(SourceCore):
         if scope is not None and self._reason is not None:
             scope.cancel()
 
-    async def _close_response(self) -> None:
-        self._socket = None
-        response, self._response = self._response, None
-        chunks, self._chunks = self._chunks, None
-        h2, self._h2 = self._h2, None
-        with anyio.move_on_after(_CLEANUP_TIMEOUT, shield=True):
-            if h2 is not None:
-                # Cancelled while waiting for the headers, or left early: httpcore does
-                # not tell the server, which would go on generating.
-                await core.ah2_reset(h2)
-            if response is None:
-                return
-            if chunks is not None:
-                # httpx reads through nested async generators; unwinding them inside an
-                # already cancelled scope closes each layer (dropping them would leave
-                # them to the garbage collector, which trio reports).
-                with anyio.CancelScope() as drain:
-                    drain.cancel()
-                    try:
-                        async for _ in chunks:
-                            pass
-                    except Exception:
-                        pass  # a transport error while unwinding: the connection is gone
-            await response.aclose()
-
     async def _finish(self) -> None:
         if self._closed.is_set():
             return
         self._end_flow()
-        stream, self._connecting = self._connecting, None
-        with anyio.move_on_after(_CLEANUP_TIMEOUT, shield=True):
-            if stream is not None:
-                await stream.aclose()
-                # On asyncio the transport closes its socket in a callback of the next
-                # loop pass; let it run, so that the socket is closed when we return.
-                await anyio.lowlevel.checkpoint()
-            await self._close_response()
-            if self._owns_client:
-                await self._client.aclose()
+        await self._exchange.aclose()
         self._release_signal()
         self._closed.set()
         if self._done is not None:
             self._done.set()
 
 
-_DELIVERED = object()
 _SCHEDULE_EVERY = 64
 
 

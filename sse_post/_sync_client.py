@@ -147,7 +147,7 @@ class EventSource(SyncDriver):
     def response(self) -> httpx.Response | None:
         """The current response (status, headers, final URL, ``num_bytes_downloaded``),
         or ``None`` between connections."""
-        return self._response  # type: ignore[no-any-return]
+        return self._exchange.response  # type: ignore[no-any-return]
 
     def __enter__(self) -> EventSource:
         return self

@@ -1,4 +1,4 @@
-"""The blocking driver's helpers: a request in flight, a signal-safe wake-up flag, the
+"""The blocking driver's helpers: a signal-safe wake-up flag, the
 idle and deadline watch, the socket moves that wake a blocked read, and the own client's
 interruptible TCP connect (httpcore's blocks in ``socket.create_connection`` until its
 timeout, and nobody gets the socket before it is connected; the adapter wraps httpcore's
@@ -19,20 +19,7 @@ if TYPE_CHECKING:
 
     from ._sync_driver import SyncDriver
 
-__all__ = ["Attempt", "InterruptibleBackend", "Wake", "Watch", "duplicate", "shutdown"]
-
-
-class Attempt:
-    """One request in flight in a worker thread; guarded by the source's lock."""
-
-    __slots__ = ("abandoned", "done", "h2", "outcome", "tcp")
-
-    def __init__(self) -> None:
-        self.outcome: Any = None
-        self.done = False
-        self.abandoned = False
-        self.h2: Any = None  # (connection, stream id) once an HTTP/2 stream is opened
-        self.tcp: Any = None  # httpcore's stream while the connection is being made
+__all__ = ["InterruptibleBackend", "Wake", "Watch", "duplicate", "shutdown"]
 
 
 class Wake:
@@ -88,7 +75,7 @@ class Watch:
                 self._source._interrupt("deadline")
                 return
             if self._next is not None and now >= self._next:
-                if self._source._response is not None:
+                if self._source._exchange.response is not None:
                     self._source._interrupt("idle")
                 self._next = now + (self._idle or 0)
             wake = min(t for t in (self._end, self._next) if t is not None)
