@@ -16,14 +16,14 @@ import anyio.lowlevel
 import httpx
 
 from . import _httpx as adapter
-from ._async_driver import _SCHEDULE_EVERY, AsyncDriver
+from ._async_driver import AsyncDriver
 from ._async_exchange import _CLEANUP_TIMEOUT
 from ._checkpoints import cancel_probe, cancellation_point
 from ._events import Comment
 from ._parser import DEFAULT_MAX_EVENT_SIZE
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncIterator, Callable, Mapping
+    from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
     from types import TracebackType
 
     from ._abort import AbortSignal
@@ -96,6 +96,9 @@ class AsyncEventSource(AsyncDriver):
             on_comment=on_comment,
         )
         self._setup(client, auth, timeout, signal)
+        self._checkpoint: Callable[[], Awaitable[None]] = self._first_checkpoint
+        self._may_be_cancelled: Callable[[], bool] = _always
+        self._unscheduled = 0  # events returned from the queue since the last yield
 
     @property
     def response(self) -> httpx.Response | None:
@@ -175,7 +178,12 @@ class AsyncEventSource(AsyncDriver):
         self._interrupt("restart")
 
 
+_SCHEDULE_EVERY = 64
 _CLOSING: set[Any] = set()
+
+
+def _always() -> bool:
+    return True
 
 
 class _Iterator:
