@@ -116,19 +116,23 @@ def cancel_probe() -> Callable[[], bool] | None:
 def _trio_probe() -> Callable[[], bool] | None:
     import trio
 
-    current_task = trio.lowlevel.current_task
     try:
-        task: Any = current_task()
+        from trio._core._run import GLOBAL_RUN_CONTEXT as context
+
+        task: Any = trio.lowlevel.current_task()
         runner = task._runner
-        if not isinstance(task._cancel_status.effectively_cancelled, bool) or not isinstance(
-            runner.ki_pending, bool
+        if (
+            context.task is not task
+            or not isinstance(task._cancel_status.effectively_cancelled, bool)
+            or not isinstance(runner.ki_pending, bool)
         ):
             return None
-    except AttributeError:
+    except (ImportError, AttributeError):
         return None
 
     def may_be_cancelled() -> bool:
-        task: Any = current_task()
+        # The running task as trio.lowlevel.current_task() finds it, without its frame.
+        task: Any = context.task
         return bool(
             task._cancel_status.effectively_cancelled
             or (task is runner.main_task and runner.ki_pending)

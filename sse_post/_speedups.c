@@ -695,6 +695,283 @@ static PyType_Spec Parser_spec = {
     .slots = Parser_slots,
 };
 
+/* ---- AsyncEventSource's iterator ------------------------------------------------------ */
+
+/*
+ * What `async for` iterates over an AsyncEventSource: _async_client._Iterator's fast path
+ * in C. A call that can return a queued event at once (events queued, the source not
+ * stopped, no cancelled scope around the task by the source's own probe, and fewer than
+ * `every` events since the last schedule point) returns it in a Ready awaitable, which
+ * completes on its first send without a coroutine or a frame. Every other call, and every
+ * `every`-th one, returns the source's own __anext__() coroutine, which owns the rules;
+ * this is only a shortcut through them, and _async_client.py says what they are.
+ */
+
+typedef struct {
+    PyObject_HEAD
+    PyObject *value;
+} ReadyObject;
+
+static PyTypeObject *ReadyType, *QueueIteratorType;
+static PyObject *str_reason, *str_probe, *str_unscheduled, *str_anext, *str_popleft,
+    *str_appendleft, *str_queue, *str_stop;
+
+static void
+Ready_dealloc(ReadyObject *self)
+{
+    PyTypeObject *type = Py_TYPE(self);
+    Py_XDECREF(self->value);
+    PyObject_Free(self);
+    Py_DECREF(type);
+}
+
+static PyObject *
+Ready_await(PyObject *self)
+{
+    return Py_NewRef(self);
+}
+
+static PySendResult
+Ready_send(ReadyObject *self, PyObject *arg, PyObject **result)
+{
+    /* The await is over at once: its value is the result (once). */
+    PyObject *value = self->value;
+    self->value = NULL;
+    *result = value != NULL ? value : Py_NewRef(Py_None);
+    return PYGEN_RETURN;
+}
+
+static PyObject *
+Ready_next(ReadyObject *self)
+{
+    /* Where am_send is not used (a tracer is set): StopIteration carries the value. */
+    PyObject *value = self->value != NULL ? self->value : Py_None;
+    PyObject *stop = PyObject_CallOneArg(PyExc_StopIteration, value);
+    Py_CLEAR(self->value);
+    if (stop != NULL) {
+        PyErr_SetObject(PyExc_StopIteration, stop);
+        Py_DECREF(stop);
+    }
+    return NULL;
+}
+
+static PyType_Slot Ready_slots[] = {
+    {Py_tp_doc, "An awaitable whose value is already there."},
+    {Py_tp_dealloc, Ready_dealloc},
+    {Py_am_await, Ready_await},
+    {Py_am_send, Ready_send},
+    {Py_tp_iter, Ready_await},
+    {Py_tp_iternext, Ready_next},
+    {0, NULL},
+};
+
+static PyType_Spec Ready_spec = {
+    .name = "sse_post._speedups.Ready",
+    .basicsize = sizeof(ReadyObject),
+    .flags = Py_TPFLAGS_DEFAULT,
+    .slots = Ready_slots,
+};
+
+typedef struct {
+    PyObject_HEAD
+    PyObject *source;
+    PyObject *queue, *popleft; /* the source's deque, for its life, and its popleft */
+    Py_ssize_t fast, every;
+    PyObject *weakreflist;
+} QueueIteratorObject;
+
+static int
+QueueIterator_init(QueueIteratorObject *self, PyObject *args, PyObject *kwds)
+{
+    static char *kwlist[] = {"source", "every", NULL};
+    PyObject *source;
+    Py_ssize_t every;
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "On:QueueIterator", kwlist, &source, &every))
+        return -1;
+    PyObject *queue = PyObject_GetAttr(source, str_queue);
+    if (queue == NULL)
+        return -1;
+    PyObject *popleft = PyObject_GetAttr(queue, str_popleft);
+    if (popleft == NULL) {
+        Py_DECREF(queue);
+        return -1;
+    }
+    Py_XSETREF(self->source, Py_NewRef(source));
+    Py_XSETREF(self->queue, queue);
+    Py_XSETREF(self->popleft, popleft);
+    self->fast = 0;
+    self->every = every;
+    return 0;
+}
+
+static int
+QueueIterator_traverse(QueueIteratorObject *self, visitproc visit, void *arg)
+{
+    Py_VISIT(Py_TYPE(self));
+    Py_VISIT(self->source);
+    Py_VISIT(self->queue);
+    Py_VISIT(self->popleft);
+    return 0;
+}
+
+static int
+QueueIterator_clear(QueueIteratorObject *self)
+{
+    Py_CLEAR(self->source);
+    Py_CLEAR(self->queue);
+    Py_CLEAR(self->popleft);
+    return 0;
+}
+
+static void
+QueueIterator_dealloc(QueueIteratorObject *self)
+{
+    PyTypeObject *type = Py_TYPE(self);
+    PyObject_GC_UnTrack(self);
+    if (self->weakreflist != NULL)
+        PyObject_ClearWeakRefs((PyObject *)self);
+    QueueIterator_clear(self);
+    type->tp_free(self);
+    Py_DECREF(type);
+}
+
+static PyObject *
+QueueIterator_aiter(PyObject *self)
+{
+    return Py_NewRef(self);
+}
+
+/* 1 when a queued event may be returned at once, 0 when not, -1 on an error. */
+static int
+QueueIterator_ready(QueueIteratorObject *self)
+{
+    if (self->popleft == NULL || PyObject_Length(self->queue) <= 0)
+        return 0;
+    PyObject *reason = PyObject_GetAttr(self->source, str_reason);
+    if (reason == NULL)
+        return -1;
+    int stopped = reason == str_stop || (reason != Py_None &&
+                                         PyObject_RichCompareBool(reason, str_stop, Py_EQ) == 1);
+    Py_DECREF(reason);
+    if (stopped)
+        return 0;
+    /* The cancellation point of the call: the probe says whether it could raise. */
+    PyObject *probe = PyObject_GetAttr(self->source, str_probe);
+    if (probe == NULL)
+        return -1;
+    PyObject *answer = PyObject_CallNoArgs(probe);
+    Py_DECREF(probe);
+    if (answer == NULL)
+        return -1;
+    int cancelled = PyObject_IsTrue(answer);
+    Py_DECREF(answer);
+    return cancelled < 0 ? -1 : !cancelled;
+}
+
+static PyObject *
+QueueIterator_anext(QueueIteratorObject *self)
+{
+    if (self->source == NULL) {
+        PyErr_SetString(PyExc_RuntimeError, "the iterator has been cleared");
+        return NULL;
+    }
+    if (self->fast < self->every) {
+        int ready = QueueIterator_ready(self);
+        if (ready < 0)
+            return NULL;
+        if (ready) {
+            PyObject *item = PyObject_CallNoArgs(self->popleft);
+            if (item == NULL)
+                return NULL;
+            if (!Py_IS_TYPE(item, CommentType)) {
+                ReadyObject *ready_value = PyObject_New(ReadyObject, ReadyType);
+                if (ready_value == NULL) {
+                    Py_DECREF(item);
+                    return NULL;
+                }
+                ready_value->value = item;
+                self->fast++;
+                return (PyObject *)ready_value;
+            }
+            /* A comment: the source's __anext__ hands it to on_comment. */
+            PyObject *done = PyObject_CallMethodOneArg(self->queue, str_appendleft, item);
+            Py_DECREF(item);
+            if (done == NULL)
+                return NULL;
+            Py_DECREF(done);
+        }
+    }
+    else {
+        /* Time for a schedule point: the source's __anext__ makes it, told so. */
+        PyObject *due = PyLong_FromSsize_t(self->every);
+        if (due == NULL || PyObject_SetAttr(self->source, str_unscheduled, due) < 0) {
+            Py_XDECREF(due);
+            return NULL;
+        }
+        Py_DECREF(due);
+        self->fast = 0;
+    }
+    return PyObject_CallMethodNoArgs(self->source, str_anext);
+}
+
+static PyMemberDef QueueIterator_members[] = {
+    {"_source", T_OBJECT, offsetof(QueueIteratorObject, source), READONLY, NULL},
+    {"__weaklistoffset__", T_PYSSIZET, offsetof(QueueIteratorObject, weakreflist), READONLY},
+    {NULL},
+};
+
+static PyType_Slot QueueIterator_slots[] = {
+    {Py_tp_doc, "QueueIterator(source, every)\n--\n\n"
+                "AsyncEventSource's async iterator, its queued events returned without a "
+                "coroutine."},
+    {Py_tp_init, QueueIterator_init},
+    {Py_tp_new, PyType_GenericNew},
+    {Py_tp_dealloc, QueueIterator_dealloc},
+    {Py_tp_traverse, QueueIterator_traverse},
+    {Py_tp_clear, QueueIterator_clear},
+    {Py_tp_members, QueueIterator_members},
+    {Py_am_aiter, QueueIterator_aiter},
+    {Py_am_anext, QueueIterator_anext},
+    {0, NULL},
+};
+
+static PyType_Spec QueueIterator_spec = {
+    .name = "sse_post._speedups.QueueIterator",
+    .basicsize = sizeof(QueueIteratorObject),
+    .flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE | Py_TPFLAGS_HAVE_GC,
+    .slots = QueueIterator_slots,
+};
+
+static int
+add_iterator(PyObject *module)
+{
+    str_reason = PyUnicode_InternFromString("_reason");
+    str_probe = PyUnicode_InternFromString("_may_be_cancelled");
+    str_unscheduled = PyUnicode_InternFromString("_unscheduled");
+    str_anext = PyUnicode_InternFromString("__anext__");
+    str_popleft = PyUnicode_InternFromString("popleft");
+    str_appendleft = PyUnicode_InternFromString("appendleft");
+    str_queue = PyUnicode_InternFromString("_queue");
+    str_stop = PyUnicode_InternFromString("stop");
+    if (str_reason == NULL || str_probe == NULL || str_unscheduled == NULL ||
+        str_anext == NULL || str_popleft == NULL || str_appendleft == NULL ||
+        str_queue == NULL || str_stop == NULL)
+        return -1;
+    ReadyType = (PyTypeObject *)PyType_FromSpec(&Ready_spec);
+    if (ReadyType == NULL)
+        return -1;
+    PyObject *type = PyType_FromSpec(&QueueIterator_spec);
+    if (type == NULL)
+        return -1;
+    QueueIteratorType = (PyTypeObject *)type;
+    Py_INCREF(type);
+    if (PyModule_AddObject(module, "QueueIterator", type) < 0) {
+        Py_DECREF(type);
+        return -1;
+    }
+    return 0;
+}
+
 /* ---- the module --------------------------------------------------------------------- */
 
 static int
@@ -771,5 +1048,9 @@ PyInit__speedups(void)
         return NULL;
     }
     Py_DECREF(name);
+    if (add_iterator(module) < 0) {
+        Py_DECREF(module);
+        return NULL;
+    }
     return module;
 }
