@@ -9,11 +9,8 @@ from typing import TYPE_CHECKING, Any
 from ._events import (
     Comment,
     ServerSentEvent,
+    _Draft,
     _new,
-    _set_data,
-    _set_event,
-    _set_id,
-    _set_retry,
     _set_text,
 )
 from ._parser_lines import utf8_size
@@ -69,11 +66,12 @@ class Blocks:
                 if clean and block[:6] == "data: " and "\n" not in block:
                     # One data line, then a blank line: the steps below, in short.
                     last_event_id = id_buffer
-                    event = _new(ServerSentEvent)
-                    _set_event(event, "message")
-                    _set_data(event, block[6:])
-                    _set_id(event, last_event_id)
-                    _set_retry(event, None)
+                    event = _new(_Draft)
+                    event.event = "message"
+                    event.data = block[6:]
+                    event.id = last_event_id
+                    event.retry = None
+                    event.__class__ = ServerSentEvent  # type: ignore[assignment]
                     events.append(event)
                     continue
                 lines = block.split("\n")
@@ -96,11 +94,12 @@ class Blocks:
                         short = False
                     if short:
                         last_event_id = id_buffer
-                        event = _new(ServerSentEvent)
-                        _set_event(event, named)
-                        _set_data(event, lines[-1][6:])
-                        _set_id(event, last_event_id)
-                        _set_retry(event, None)
+                        event = _new(_Draft)
+                        event.event = named
+                        event.data = lines[-1][6:]
+                        event.id = last_event_id
+                        event.retry = None
+                        event.__class__ = ServerSentEvent  # type: ignore[assignment]
                         events.append(event)
                         continue
                 lines.append("")
@@ -120,11 +119,12 @@ class Blocks:
                         # "6. If the event type buffer has a value other than the empty
                         # string, change the type of the newly created event to equal the
                         # value of the event type buffer."
-                        event = _new(ServerSentEvent)
-                        _set_event(event, event_type or "message")
-                        _set_data(event, "\n".join(data))
-                        _set_id(event, last_event_id)
-                        _set_retry(event, block_retry)
+                        event = _new(_Draft)
+                        event.event = event_type or "message"
+                        event.data = "\n".join(data)
+                        event.id = last_event_id
+                        event.retry = block_retry
+                        event.__class__ = ServerSentEvent  # type: ignore[assignment]
                         events.append(event)
                         data = []
                     # "2. If the data buffer is an empty string, set the data buffer and

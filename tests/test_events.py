@@ -62,3 +62,24 @@ def test_every_decoding_failure_is_an_event_data_error(data, cause):
         ServerSentEvent(data=data).json()
     assert type(info.value.__cause__) is cause
     assert len(str(info.value)) < 500  # the message shows a capped excerpt of the data
+
+
+@pytest.mark.parametrize(
+    "block",
+    [b"data: x\n\n", b"event: add\nid: 7\ndata: x\n\n", b"retry: 10\ndata: a\ndata: b\n\n"],
+)
+def test_parsed_events_are_ordinary_frozen_events(block):
+    # Both parsers build events without the dataclass __init__ (the pure one fills a
+    # draft of the same layout, then switches its class): the result must be a plain,
+    # frozen, comparable ServerSentEvent all the same.
+    from sse_post._parser import PySSEParser
+
+    from .parser_impls import C_PARSER
+
+    for parser in filter(None, (PySSEParser, C_PARSER)):
+        (event,) = parser().feed(block)
+        assert type(event) is ServerSentEvent
+        with pytest.raises(dataclasses.FrozenInstanceError):
+            event.data = "2"  # type: ignore[misc]
+        assert event == dataclasses.replace(event)
+        assert hash(event) == hash(dataclasses.replace(event))
