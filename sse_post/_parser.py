@@ -20,7 +20,7 @@ import os
 import sys
 from typing import TYPE_CHECKING, ClassVar, Generic, Literal, overload
 
-from ._parser_blocks import Blocks
+from ._parser_blocks import RUN_MIN, Blocks
 from ._parser_lines import LONG_LINE, SLICE, LineBuffer
 
 if TYPE_CHECKING:
@@ -241,7 +241,7 @@ class SSEParser(LineBuffer, Blocks, Generic[_T]):
         # A block counts at most 3 bytes for each byte received (U+FFFD), so most feeds
         # cannot reach the limit and skip the line-by-line accounting.
         if self._size + 3 * size <= self._limit:
-            events = self._interpret(text)
+            events = self._steps(text) if len(text) < RUN_MIN else self._interpret(text)
         else:
             events = self._interpret_checked(text)
             if self._error is not None:

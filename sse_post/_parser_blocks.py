@@ -4,6 +4,8 @@ A mixin of `SSEParser`, which holds the state (``_parser_lines.py`` feeds it lin
 
 from __future__ import annotations
 
+import re
+from itertools import chain
 from typing import TYPE_CHECKING, Any
 
 from ._events import (
@@ -13,16 +15,14 @@ from ._events import (
     _new,
     _set_text,
 )
-from ._parser_lines import utf8_size
+from ._parser_lines import find_lines, has_long_lines, to_retry, utf8_size
 
-__all__ = ["Blocks"]
+__all__ = ["RUN_MIN", "Blocks"]
+
+# Texts shorter than this hold too few events for a run to repay its scans.
+RUN_MIN = 256
 
 _Items = list[Any]
-# "retry:" is "interpreted as an integer in base ten", exactly: Python's are unbounded.
-# But int() refuses strings of over 4,300 digits (sys.get_int_max_str_digits()), and
-# remote input must never raise, so longer values clamp to the largest of 4,300 digits.
-_MAX_RETRY_DIGITS = 4300
-_MAX_RETRY: int = 10**_MAX_RETRY_DIGITS - 1
 
 
 class Blocks:
@@ -41,10 +41,32 @@ class Blocks:
         _size: int
 
     def _interpret(self, text: str) -> _Items:
-        # The hot loop. `text` is whole lines, each ended by LF. Splitting it on blank
-        # lines first lets the commonest event of all, a lone "data: ..." line and a
-        # blank line, skip the line-by-line machinery; every other block goes through
-        # it. State lives in locals and is written back once.
+        # `text` is whole lines, each ended by LF. A run of named events (from the start
+        # if no block is open, else after the first blank line) may be read by one regex
+        # scan (_named_run); everything else takes the spec's steps (_steps).
+        if len(text) < RUN_MIN:
+            return self._steps(text)
+        if text[:7] == "event: " and not (self._data or self._event_type):
+            start = 0 if self._block_retry is None else -1
+        else:
+            start = text.find("\n\nevent: ") + 2
+        if start < 0 or start == 1:
+            return self._steps(text)
+        events = self._steps(text[:start]) if start else []
+        run = _named_run(text, start, self._id_buffer)
+        if run is None:
+            return events + self._steps(text[start:])
+        found, end, id_buffer = run
+        self._id_buffer = self._last_event_id = id_buffer
+        self._size = 0  # a blank line ended every block before `end`
+        events += found
+        return events + self._steps(text[end:]) if end < len(text) else events
+
+    def _steps(self, text: str) -> _Items:
+        # The hot loop. Splitting `text` on blank lines first lets the commonest event of
+        # all, a lone "data: ..." line and a blank line, skip the line-by-line machinery;
+        # every other block goes through it. State lives in locals and is written back
+        # once.
         events: _Items = []
         data = self._data
         base = len(data)  # data[base:] are this feed's lines of an open block
@@ -54,7 +76,7 @@ class Blocks:
         block_retry = self._block_retry
         comments = self._comments
         clean = not data and not event_type and block_retry is None
-        long_lines = len(text) >= 4096 and _has_long_lines(text)
+        long_lines = len(text) >= 4096 and has_long_lines(text)
         # All blocks but the last are followed by a blank line.
         blocks = [text] if long_lines else text.split("\n\n")
         last = len(blocks) - 1
@@ -104,7 +126,7 @@ class Blocks:
                         continue
                 lines.append("")
             else:
-                lines = _find_lines(block) if long_lines else block.split("\n")
+                lines = find_lines(block) if long_lines else block.split("\n")
                 lines.pop()  # the empty string after the last line end
             for line in lines:
                 if not line:
@@ -186,7 +208,7 @@ class Blocks:
                     # the field value as an integer in base ten, and set the event
                     # stream's reconnection time to that integer."
                     if value.isascii() and value.isdigit():
-                        block_retry = self._retry = _to_retry(value)
+                        block_retry = self._retry = to_retry(value)
             clean = True
         if len(data) > base + 1:
             # Many short lines would cost about 56 bytes each as strings: one part per feed.
@@ -198,6 +220,41 @@ class Blocks:
         self._block_retry = block_retry
         self._size = 0 if last < 0 else _open_block_size(text, self._size)
         return events
+
+
+# A block of exactly "event: " and "id: " (optional) and "data: " lines, the spec's steps
+# for which are: the type is the value (or "message" if empty), the id buffer takes the
+# value (one without U+0000), the data is the value, dispatch.
+_NAMED = re.compile(r"event: ([^\n]*)\n(id: [^\n\0]*\n)?data: ([^\n]*)\n\n")
+
+
+def _named_run(text: str, start: int, id_buffer: str) -> tuple[_Items, int, str] | None:
+    # A run of named events (LLM and agent streams: "event: delta\ndata: {...}") from
+    # `start`, a block's first line, found by one regex scan in C instead of splitting
+    # and testing each block in Python, if everything from there to the last blank line
+    # is such blocks: the matches then cover it exactly (16 characters of each are the
+    # field names and line ends). Else None. Returns the events, where the run ends and
+    # the id buffer after it.
+    end = text.rfind("\n\n") + 2
+    # Unless every block starts with "event: " (two counts, at memchr speed), there is
+    # no need to scan: a stream with comments between its events, say.
+    if end <= start or text.count("\n\nevent: ", start, end) + 1 != text.count("\n\n", start, end):
+        return None
+    found = _NAMED.findall(text, start, end)
+    if 16 * len(found) + sum(map(len, chain.from_iterable(found))) != end - start:
+        return None
+    events: _Items = []
+    for name, id_line, value in found:
+        if id_line:
+            id_buffer = id_line[4:-1]
+        event = _new(_Draft)
+        event.event = name or "message"
+        event.data = value
+        event.id = id_buffer
+        event.retry = None
+        event.__class__ = ServerSentEvent  # type: ignore[assignment]
+        events.append(event)
+    return events, end, id_buffer
 
 
 def _open_block_size(text: str, carried: int) -> int:
@@ -226,38 +283,3 @@ def _open_block_size(text: str, carried: int) -> int:
         else:
             carried += utf8_size(line)
     return carried
-
-
-def _has_long_lines(text: str) -> bool:
-    # str.split walks the text a character at a time (about 0.25 ns a character here),
-    # while str.find of one character is a memchr (about 20 times faster). Splitting
-    # wins for short lines, finding for long ones, such as a 64 KiB JSON event; probing
-    # two places costs two short memchr calls.
-    middle = len(text) // 2
-    return text.find("\n", 0, 512) < 0 or text.find("\n", middle, middle + 512) < 0
-
-
-def _find_lines(text: str) -> list[str]:
-    # text.split("\n"), for text with long lines.
-    lines = []
-    find = text.find
-    start = 0
-    end = find("\n")
-    while end >= 0:
-        lines.append(text[start:end])
-        start = end + 1
-        end = find("\n", start)
-    lines.append(text[start:])
-    return lines
-
-
-def _to_retry(digits: str) -> int:
-    if len(digits) < 19:
-        return int(digits)
-    significant = digits.lstrip("0") or "0"
-    if len(significant) > _MAX_RETRY_DIGITS:
-        return _MAX_RETRY
-    try:
-        return int(significant)
-    except ValueError:  # the application lowered sys.set_int_max_str_digits()
-        return _MAX_RETRY

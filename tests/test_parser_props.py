@@ -125,3 +125,33 @@ def test_crlf_split_is_one_line_end(ending: bytes, at: int) -> None:
     stream = b"data: a" + ending + b"data: b" + ending + ending
     cut = min(at, len(stream))
     assert parse_chunks([stream[:cut], stream[cut:]]).events == reference_parse(stream).events
+
+
+# Runs of named events, the shape of LLM and agent streams ("event: delta\ndata: {...}"),
+# which the pure parser reads with one regex scan when every block up to the last blank
+# line has exactly that shape: mostly such blocks, now and then one that breaks it.
+NAMED_BLOCKS = st.one_of(
+    st.builds(lambda e, d: f"event: {e}\ndata: {d}\n\n", VALUES, VALUES),
+    st.builds(lambda e, i, d: f"event: {e}\nid: {i}\ndata: {d}\n\n", VALUES, VALUES, VALUES),
+    st.builds(lambda e, d: f"event: {e}\ndata:{d}\n\n", VALUES, VALUES),
+    st.builds(lambda e, d: f"event: {e}\ndata: {d}\ndata: {d}\n\n", VALUES, VALUES),
+    st.builds(lambda e, i: f"event: {e}\nid: {i}\n\n", VALUES, VALUES),
+    st.builds(lambda e, d: f"event: {e}\nretry: 7\ndata: {d}\n\n", VALUES, VALUES),
+    st.builds(lambda e, d: f": ping\nevent: {e}\ndata: {d}\n\n", VALUES, VALUES),
+    st.builds(lambda d: f"data: {d}\n\n", VALUES),
+    st.builds(lambda e, d: f"event: {e}\ndata: {d}\n", VALUES, VALUES),  # no blank line
+    st.builds(lambda e: f"event: {e}\n", VALUES),
+)
+
+
+@settings(suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(NAMED_BLOCKS, max_size=12), st.sampled_from([b"\n", b"\r\n"]), st.data())
+def test_runs_of_named_events_agree_with_the_spec_transcription(
+    blocks: list[str], ending: bytes, data: st.DataObject
+) -> None:
+    stream = "".join(blocks).encode().replace(b"\n", ending)
+    chunks = data.draw(chunkings(stream))
+    expected = reference_parse(stream)
+    for parsed in (parse_chunks(chunks), parse_chunks([stream])):
+        assert parsed.events == expected.events
+        assert (parsed.last_event_id, parsed.retry) == (expected.last_event_id, expected.retry)
