@@ -41,17 +41,20 @@ class Blocks:
         _size: int
 
     def _interpret(self, text: str) -> _Items:
-        # `text` is whole lines, each ended by LF. A run of named events (from the start
-        # if no block is open, else after the first blank line) may be read by one regex
-        # scan (_named_run); everything else takes the spec's steps (_steps).
-        if len(text) < RUN_MIN:
-            return self._steps(text)
-        if text[:7] == "event: " and not (self._data or self._event_type):
-            start = 0 if self._block_retry is None else -1
+        # `text` is whole lines, each ended by LF. A run of named events starting with
+        # its first block (the text's start if no block is open, else the first blank
+        # line) may be read by one regex scan (_named_run); everything else takes the
+        # spec's steps (_steps).
+        if len(text) < RUN_MIN or (len(text) >= 4096 and has_long_lines(text)):
+            return self._steps(text)  # too few events, or a few long ones
+        if text[:7] == "event: " and not self._data and not self._event_type:
+            if self._block_retry is not None:
+                return self._steps(text)  # the open block's retry: field
+            start = 0
         else:
-            start = text.find("\n\nevent: ") + 2
-        if start < 0 or start == 1:
-            return self._steps(text)
+            start = text.find("\n\n") + 2  # the first block that starts in `text`
+            if start < 2 or not text.startswith("event: ", start):
+                return self._steps(text)
         events = self._steps(text[:start]) if start else []
         run = _named_run(text, start, self._id_buffer)
         if run is None:

@@ -141,11 +141,15 @@ NAMED_BLOCKS = st.one_of(
     st.builds(lambda d: f"data: {d}\n\n", VALUES),
     st.builds(lambda e, d: f"event: {e}\ndata: {d}\n", VALUES, VALUES),  # no blank line
     st.builds(lambda e: f"event: {e}\n", VALUES),
+    # Lines that leave a block open across a chunk for the run after them.
+    st.just("retry: 7\n"),
+    st.builds(lambda i: f"id: {i}\n", VALUES),
+    st.builds(lambda d: f"data: {d}\n", VALUES),
 )
 
 
 @settings(suppress_health_check=[HealthCheck.too_slow])
-@given(st.lists(NAMED_BLOCKS, max_size=12), st.sampled_from([b"\n", b"\r\n"]), st.data())
+@given(st.lists(NAMED_BLOCKS, max_size=24), st.sampled_from([b"\n", b"\r\n"]), st.data())
 def test_runs_of_named_events_agree_with_the_spec_transcription(
     blocks: list[str], ending: bytes, data: st.DataObject
 ) -> None:
@@ -155,3 +159,13 @@ def test_runs_of_named_events_agree_with_the_spec_transcription(
     for parsed in (parse_chunks(chunks), parse_chunks([stream])):
         assert parsed.events == expected.events
         assert (parsed.last_event_id, parsed.retry) == (expected.last_event_id, expected.retry)
+
+
+@given(st.sampled_from(["retry: 7\n", "id: 5\n", "data: a\n", "event: x\n", ": c\n", ""]))
+def test_a_run_after_an_open_block_keeps_its_fields(opener: str) -> None:
+    # A block left open at the end of one chunk, then a long run of named events: the
+    # first block of the run is the open block's continuation.
+    run = "".join(f"event: e{i}\nid: {i}\ndata: {i}\n\n" for i in range(20))
+    stream = (opener + run).encode()
+    expected = reference_parse(stream)
+    assert parse_chunks([opener.encode(), run.encode()]).events == expected.events
