@@ -67,15 +67,16 @@ class AsyncExchange:
 
     async def _trace(self, name: str, info: Mapping[str, Any]) -> None:
         # A cancelled TLS handshake leaves the TCP stream open in httpcore: keep it to
-        # close. An HTTP/2 stream is remembered, to reset it if we leave early.
-        if name.endswith("connect_tcp.complete"):
+        # close. Once a request goes out the connection is made (httpcore closes it on
+        # cancellation from there on); an HTTP/2 stream is remembered, to reset it if
+        # we leave early, since its connection may carry other requests.
+        kind, target = core.trace_target(name, info)
+        if kind == "tcp":
             self._connecting = info.get("return_value")
-        elif name.endswith("send_request_headers.started"):
-            # The connection is made: httpcore closes it on cancellation from here on,
-            # and an HTTP/2 one may carry other requests.
+        elif kind:
             self._connecting = None
-            if name.startswith("http2."):
-                self._h2 = core.trace_target(name, info)[1]
+            if kind == "h2":
+                self._h2 = target
 
     async def close_response(self) -> None:
         """Close the open response, if any (shielded, 5 s at most), resetting an HTTP/2
