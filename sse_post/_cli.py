@@ -176,6 +176,12 @@ def _stream(args: argparse.Namespace, request: dict[str, Any]) -> int:
                         break
         finally:
             client.close()
+    except BrokenPipeError:
+        # The reader left (`| head`): the stream is closed as after --max-events, and
+        # stdout now leads nowhere, so that writing to it again cannot fail.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
     except KeyboardInterrupt:
         controller.abort("interrupted")
         code = EXIT_CODES["interrupted"]

@@ -7,6 +7,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 from collections.abc import Iterator
 
 import pytest
@@ -508,3 +509,37 @@ def test_protocol_mcp_initialize_ends_at_the_response(endpoint):
     assert result.returncode == 0, result.stderr
     answers = [json.loads(json.loads(line)["data"] or "{}") for line in result.stdout.splitlines()]
     assert answers[-1]["result"]["protocolVersion"] == "2025-11-25"
+
+
+def test_a_reader_that_leaves_ends_the_stream_quietly(server):
+    # `sse-post URL | head -1`: once the pipe's reader has gone, the next write fails;
+    # the command closes the stream and exits 0, without a traceback.
+    gone = threading.Event()
+
+    def script(h):
+        h.start()
+        h.send(b"data: first\n\n")
+        for _ in range(1000):  # about 10 s at most
+            try:
+                h.send(b"data: " + b"x" * 4096 + b"\n\n")
+            except OSError:
+                break
+            if h.wait_client_gone(timeout=0.01):
+                break
+        else:
+            return
+        gone.set()
+
+    url = server.route(script)
+    proc = subprocess.Popen(
+        [*CLI, url], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=ENV
+    )
+    assert proc.stdout is not None
+    assert proc.stderr is not None
+    assert json.loads(proc.stdout.readline())["data"] == "first"
+    proc.stdout.close()  # the reader leaves
+    assert proc.wait(timeout=WAIT) == 0
+    stderr = proc.stderr.read()
+    proc.stderr.close()
+    assert "Traceback" not in stderr, stderr
+    assert gone.wait(WAIT), "the server still sees the client"
