@@ -208,9 +208,13 @@ class StreamFlow(ProtocolRules):
                     if not chunk:
                         break
                     events = parser.feed(chunk)
-                    if events and (yield from self._deliver(events, protocol)):
-                        ended = True
-                        break
+                    if events:
+                        if (yield from self._deliver(events, protocol)):
+                            ended = True
+                            break
+                        # A feed that crossed max_event_size returned the events before
+                        # the oversized one: its error comes now, not with the next bytes.
+                        parser.feed(b"")
                     continue
                 # Decoded piece by piece, each bounded, each parsed before the next is
                 # inflated: the parser's cap stops a bomb early.
@@ -226,6 +230,8 @@ class StreamFlow(ProtocolRules):
                     events = parser.feed(piece)
                     if events:
                         ended = yield from self._deliver(events, protocol)
+                        if not ended:
+                            parser.feed(b"")  # as above
                 if ended or error is not None or not chunk:
                     break
         finally:

@@ -438,6 +438,18 @@ class TestLimits:
         assert out.data == ["ok"]
         assert isinstance(out.error, sse_post.EventTooLargeError)
 
+    def test_event_too_large_in_the_read_of_earlier_events_raises_at_once(self, run, server):
+        # One write holds an event and the start of one over the limit, then the server
+        # waits: the error comes right after the event, not with bytes that never come.
+        def script(h):
+            h.start()
+            h.send(b"data: ok\n\ndata: " + b"x" * 5000)
+            h.wait_client_gone()
+
+        out = run(server.route(script), max_event_size=1000, idle_timeout=30)
+        assert out.data == ["ok"]
+        assert isinstance(out.error, sse_post.EventTooLargeError)
+
 
 class TestHooks:
     def test_on_open_and_on_reconnect(self, run, server):
