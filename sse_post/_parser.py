@@ -21,7 +21,7 @@ import sys
 from typing import TYPE_CHECKING, ClassVar, Generic, Literal, overload
 
 from ._parser_blocks import RUN_MIN, Blocks
-from ._parser_lines import LONG_LINE, SLICE, LineBuffer
+from ._parser_lines import HOLD, LONG_LINE, SLICE, LineBuffer
 
 if TYPE_CHECKING:
     from typing_extensions import TypeVar
@@ -96,6 +96,8 @@ class SSEParser(LineBuffer, Blocks, Generic[_T]):
         "_data",
         "_error",
         "_event_type",
+        "_held",
+        "_hold_limit",
         "_id_buffer",
         "_irregular",
         "_last_event_id",
@@ -137,7 +139,10 @@ class SSEParser(LineBuffer, Blocks, Generic[_T]):
             raise ValueError(f"expected a positive max_event_size or None, got {max_event_size!r}")
         self._limit = sys.maxsize if max_event_size is None else max_event_size
         self._comments = bool(comments)
-        self._pending = bytearray()  # the line not yet ended; never holds CR or LF
+        # feed() holds lines back only under this limit: never when comments are returned.
+        self._hold_limit = -1 if comments else self._limit
+        self._pending = bytearray()  # the line not yet ended; never holds CR or LF...
+        self._held = False  # ...unless this is set: whole lines may wait first (see feed)
         self._irregular = True  # feed() must look at the states below first
         self._at_start = True  # a BOM may still come
         self._skip_lf = False  # the last chunk ended with CR: an LF opening the next is its pair
@@ -170,6 +175,8 @@ class SSEParser(LineBuffer, Blocks, Generic[_T]):
         """Whether part of an event is buffered: a line not yet ended, or a block with
         ``data:`` or ``event:`` lines but no blank line yet. A stream that stops here was
         cut off rather than ended."""
+        if self._held:
+            self._release()
         return bool(self._pending or self._data or self._event_type)
 
     @property
@@ -201,12 +208,13 @@ class SSEParser(LineBuffer, Blocks, Generic[_T]):
             return []
         if end >= SLICE:
             return self._feed_slices(data)
+        pending = self._pending
         # "a U+000D CARRIAGE RETURN U+000A LINE FEED (CRLF) character pair, a single
         # U+000A LINE FEED (LF) character not preceded by a U+000D CARRIAGE RETURN (CR)
         # character, and a single U+000D CARRIAGE RETURN (CR) character not followed by a
         # U+000A LINE FEED (LF) character being the ways in which a line can end."
-        # Only the new chunk is scanned: the pending bytes hold no line end.
-        pending = self._pending
+        # Only the new chunk is scanned: the pending bytes hold no line end (but for
+        # whole lines held back, see below, which come before it).
         if data[end] == 0x0A:
             cut = end
         else:
@@ -222,16 +230,38 @@ class SSEParser(LineBuffer, Blocks, Generic[_T]):
                 if len(pending) + self._size > self._limit and self._pending_over():
                     return self._fail([])
                 return []
+        if (
+            len(pending) + end < HOLD
+            and b"\n\n" not in data
+            and 0x0D not in data
+            and b"y:" not in data
+            and b"y:" not in pending
+            and ((first := data[0]) > 0x3A or (first != 0x0A and first != 0x3A))
+            and self._size + 3 * (len(pending) + end + 1) <= self._hold_limit
+        ):
+            # Small reads (a few bytes each, as some servers and proxies send) end lines
+            # but rarely a block. Lines that cannot change what anyone sees before their
+            # block ends (no blank line, no retry: field, no comment to return, no way to
+            # reach the limit) wait whole in the buffer and are interpreted with the line
+            # that ends their block: one decode and one pass a block, not one a read.
+            # (A chunk opening with LF or a colon is not held: it may end a blank line
+            # or a "retry" split before its colon.)
+            pending += data
+            self._held = True
+            return []
         # "Streams must be decoded using the UTF-8 decode algorithm."  CR and LF never
         # occur inside a multi-byte sequence, so whole lines decode on their own, and
         # invalid bytes become U+FFFD just as they would in one decode of the stream.
         size = len(pending) + cut + 1
         if pending:
             if len(pending) > LONG_LINE:
+                if self._held:
+                    self._release()
                 return self._finish_long_line(data)
             pending += data[: cut + 1]
             text = pending.decode("utf-8", "replace")
             pending.clear()
+            self._held = False
         else:
             text = (data if cut == end else data[: cut + 1]).decode("utf-8", "replace")
         if cut != end:

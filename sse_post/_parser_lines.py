@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 from ._errors import EventTooLargeError
 
 __all__ = [
+    "HOLD",
     "LONG_LINE",
     "SLICE",
     "LineBuffer",
@@ -26,6 +27,8 @@ _Items = list[Any]
 _BOM = b"\xef\xbb\xbf"
 # Chunks longer than this are parsed a slice at a time (see SSEParser._feed_slices).
 SLICE = 256 * 1024
+# Whole lines wait in the buffer only while it is shorter than this (SSEParser.feed).
+HOLD = 1024
 # A pending line longer than this is decoded in place when it ends (_finish_long_line).
 LONG_LINE = 64 * 1024
 # "retry:" is "interpreted as an integer in base ten", exactly: Python's are unbounded.
@@ -42,6 +45,7 @@ class LineBuffer:
         __slots__ = ()
     else:
         _pending: bytearray
+        _held: bool
         _irregular: bool
         _at_start: bool
         _skip_lf: bool
@@ -58,6 +62,20 @@ class LineBuffer:
 
         def _interpret(self, text: str) -> _Items:
             raise NotImplementedError  # Blocks'
+
+        def _steps(self, text: str) -> _Items:
+            raise NotImplementedError  # Blocks'
+
+    def _release(self) -> None:
+        # Interpret the whole lines feed() held back: they hold no blank line, so they
+        # complete no event, and nothing in them can cross the limit.
+        self._held = False
+        pending = self._pending
+        held = pending.rfind(b"\n") + 1
+        if held:
+            text = pending[:held].decode("utf-8", "replace")
+            del pending[:held]
+            self._steps(text)
 
     def _prelude(self, data: bytes) -> bytes:
         # The rare states, kept off the common path: closed, failed, at the start of the
@@ -138,6 +156,8 @@ class LineBuffer:
 
     def _pending_over(self) -> bool:
         # Whether the line not yet ended puts the block over the limit (see the class).
+        if self._held:
+            self._release()
         pending = self._pending
         if pending[:5] == b"data:":
             value = len(pending) - (6 if pending[5:6] == b" " else 5)
@@ -181,6 +201,7 @@ class LineBuffer:
 
     def _discard(self) -> None:
         self._pending = bytearray()
+        self._held = False
         self._data = []
         self._size = 0
         self._event_type = ""

@@ -942,6 +942,194 @@ static PyType_Spec QueueIterator_spec = {
     .slots = QueueIterator_slots,
 };
 
+
+/*
+ * What `for` iterates over an EventSource: _sync_client._py_iterate in C. A queued event
+ * (the source not stopped, not a comment) comes straight from the queue; everything else
+ * is the source's own __next__(), which owns the rules. When that raises (the end is a
+ * StopIteration), or when the loop drops the iterator mid-stream (a break), the source is
+ * closed, as the generator's `finally` does.
+ */
+
+enum { FRESH, RUNNING, DONE };
+
+typedef struct {
+    PyObject_HEAD
+    PyObject *source;
+    PyObject *queue, *popleft;
+    int state;
+    PyObject *weakreflist;
+} SyncIteratorObject;
+
+static PyObject *str_next, *str_close;
+
+static int
+SyncIterator_init(SyncIteratorObject *self, PyObject *args, PyObject *kwds)
+{
+    static char *kwlist[] = {"source", NULL};
+    PyObject *source;
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "O:SyncQueueIterator", kwlist, &source))
+        return -1;
+    PyObject *queue = PyObject_GetAttr(source, str_queue);
+    if (queue == NULL)
+        return -1;
+    PyObject *popleft = PyObject_GetAttr(queue, str_popleft);
+    if (popleft == NULL) {
+        Py_DECREF(queue);
+        return -1;
+    }
+    Py_XSETREF(self->source, Py_NewRef(source));
+    Py_XSETREF(self->queue, queue);
+    Py_XSETREF(self->popleft, popleft);
+    self->state = FRESH;
+    return 0;
+}
+
+static int
+SyncIterator_traverse(SyncIteratorObject *self, visitproc visit, void *arg)
+{
+    Py_VISIT(Py_TYPE(self));
+    Py_VISIT(self->source);
+    Py_VISIT(self->queue);
+    Py_VISIT(self->popleft);
+    return 0;
+}
+
+static int
+SyncIterator_clear(SyncIteratorObject *self)
+{
+    Py_CLEAR(self->source);
+    Py_CLEAR(self->queue);
+    Py_CLEAR(self->popleft);
+    return 0;
+}
+
+static void
+SyncIterator_finalize(SyncIteratorObject *self)
+{
+    /* Dropped while running (a break, or an exception in the loop's body): close. */
+    if (self->state != RUNNING || self->source == NULL)
+        return;
+    self->state = DONE;
+    PyObject *type, *value, *traceback;
+    PyErr_Fetch(&type, &value, &traceback);
+    PyObject *done = PyObject_CallMethodNoArgs(self->source, str_close);
+    if (done == NULL)
+        PyErr_WriteUnraisable((PyObject *)self);
+    Py_XDECREF(done);
+    PyErr_Restore(type, value, traceback);
+}
+
+static void
+SyncIterator_dealloc(SyncIteratorObject *self)
+{
+    PyTypeObject *type = Py_TYPE(self);
+    if (PyObject_CallFinalizerFromDealloc((PyObject *)self) < 0)
+        return; /* resurrected */
+    PyObject_GC_UnTrack(self);
+    if (self->weakreflist != NULL)
+        PyObject_ClearWeakRefs((PyObject *)self);
+    SyncIterator_clear(self);
+    type->tp_free(self);
+    Py_DECREF(type);
+}
+
+static PyObject *
+SyncIterator_end(SyncIteratorObject *self)
+{
+    /* __next__ raised: close the source, then raise that (or end, for StopIteration).
+       An error from close() is raised instead, with the first as its context. */
+    self->state = DONE;
+    PyObject *type, *value, *traceback;
+    PyErr_Fetch(&type, &value, &traceback);
+    if (type != NULL && PyErr_GivenExceptionMatches(type, PyExc_StopIteration)) {
+        Py_CLEAR(type);
+        Py_CLEAR(value);
+        Py_CLEAR(traceback);
+    }
+    PyObject *done = PyObject_CallMethodNoArgs(self->source, str_close);
+    if (done != NULL) {
+        Py_DECREF(done);
+        PyErr_Restore(type, value, traceback);
+        return NULL;
+    }
+    if (type != NULL) {
+        PyErr_NormalizeException(&type, &value, &traceback);
+        if (traceback != NULL && value != NULL)
+            PyException_SetTraceback(value, traceback);
+        PyObject *type2, *value2, *traceback2;
+        PyErr_Fetch(&type2, &value2, &traceback2);
+        PyErr_NormalizeException(&type2, &value2, &traceback2);
+        if (value2 != NULL && value != NULL)
+            PyException_SetContext(value2, Py_NewRef(value));
+        Py_XDECREF(type);
+        Py_XDECREF(value);
+        Py_XDECREF(traceback);
+        PyErr_Restore(type2, value2, traceback2);
+    }
+    return NULL;
+}
+
+static PyObject *
+SyncIterator_next(SyncIteratorObject *self)
+{
+    if (self->state == DONE || self->source == NULL)
+        return NULL;
+    self->state = RUNNING;
+    if (PyObject_Length(self->queue) > 0) {
+        PyObject *reason = PyObject_GetAttr(self->source, str_reason);
+        if (reason == NULL)
+            return SyncIterator_end(self);
+        int stopped = reason == str_stop ||
+                      (reason != Py_None &&
+                       PyObject_RichCompareBool(reason, str_stop, Py_EQ) == 1);
+        Py_DECREF(reason);
+        if (!stopped) {
+            PyObject *item = PyObject_CallNoArgs(self->popleft);
+            if (item == NULL)
+                return SyncIterator_end(self);
+            if (!Py_IS_TYPE(item, CommentType))
+                return item;
+            /* A comment: the source's __next__ hands it to on_comment. */
+            PyObject *done = PyObject_CallMethodOneArg(self->queue, str_appendleft, item);
+            Py_DECREF(item);
+            if (done == NULL)
+                return SyncIterator_end(self);
+            Py_DECREF(done);
+        }
+    }
+    PyObject *item = PyObject_CallMethodNoArgs(self->source, str_next);
+    return item != NULL ? item : SyncIterator_end(self);
+}
+
+static PyMemberDef SyncIterator_members[] = {
+    {"_source", T_OBJECT, offsetof(SyncIteratorObject, source), READONLY, NULL},
+    {"__weaklistoffset__", T_PYSSIZET, offsetof(SyncIteratorObject, weakreflist), READONLY},
+    {NULL},
+};
+
+static PyType_Slot SyncIterator_slots[] = {
+    {Py_tp_doc, "SyncQueueIterator(source)\n--\n\n"
+                "EventSource's iterator, its queued events returned without a generator."},
+    {Py_tp_init, SyncIterator_init},
+    {Py_tp_new, PyType_GenericNew},
+    {Py_tp_dealloc, SyncIterator_dealloc},
+    {Py_tp_finalize, SyncIterator_finalize},
+    {Py_tp_traverse, SyncIterator_traverse},
+    {Py_tp_clear, SyncIterator_clear},
+    {Py_tp_members, SyncIterator_members},
+    {Py_tp_iter, PyObject_SelfIter},
+    {Py_tp_iternext, SyncIterator_next},
+    {0, NULL},
+};
+
+static PyType_Spec SyncIterator_spec = {
+    .name = "sse_post._speedups.SyncQueueIterator",
+    .basicsize = sizeof(SyncIteratorObject),
+    .flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC,
+    .slots = SyncIterator_slots,
+};
+
 static int
 add_iterator(PyObject *module)
 {
@@ -967,6 +1155,15 @@ add_iterator(PyObject *module)
     Py_INCREF(type);
     if (PyModule_AddObject(module, "QueueIterator", type) < 0) {
         Py_DECREF(type);
+        return -1;
+    }
+    str_next = PyUnicode_InternFromString("__next__");
+    str_close = PyUnicode_InternFromString("close");
+    if (str_next == NULL || str_close == NULL)
+        return -1;
+    type = PyType_FromSpec(&SyncIterator_spec);
+    if (type == NULL || PyModule_AddObject(module, "SyncQueueIterator", type) < 0) {
+        Py_XDECREF(type);
         return -1;
     }
     return 0;

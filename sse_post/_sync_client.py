@@ -13,7 +13,7 @@ import httpx
 
 from . import _httpx as adapter
 from ._events import Comment
-from ._parser import DEFAULT_MAX_EVENT_SIZE
+from ._parser import DEFAULT_MAX_EVENT_SIZE, SSEParser
 from ._sync_driver import SyncDriver
 
 if TYPE_CHECKING:
@@ -161,21 +161,7 @@ class EventSource(SyncDriver):
         self.close()
 
     def __iter__(self) -> Iterator[ServerSentEvent]:
-        # Events a chunk completed leave straight from the queue: per event, a check of
-        # the stop reason and a popleft; the thread takes ownership once per chunk.
-        queue = self._queue
-        try:
-            while True:
-                while queue and self._reason != "stop":
-                    item = queue.popleft()
-                    if type(item) is Comment:
-                        self._comment(item)
-                        continue
-                    yield item
-                if not self._step():
-                    return
-        finally:
-            self.close()  # also when the loop breaks out
+        return _iterate(self)  # type: ignore[no-any-return]
 
     def __next__(self) -> ServerSentEvent:
         queue = self._queue
@@ -209,3 +195,30 @@ class EventSource(SyncDriver):
         """Drop the current connection and reconnect at once, as after a drop, sending
         ``Last-Event-ID``. An explicit restart may replay a POST. Any thread."""
         self._interrupt("restart")
+
+
+def _py_iterate(source: EventSource) -> Iterator[ServerSentEvent]:
+    # Events a chunk completed leave straight from the queue: per event, a check of the
+    # stop reason and a popleft; the thread takes ownership once per chunk.
+    queue = source._queue
+    try:
+        while True:
+            while queue and source._reason != "stop":
+                item = queue.popleft()
+                if type(item) is Comment:
+                    source._comment(item)
+                    continue
+                yield item
+            if not source._step():
+                return
+    finally:
+        source.close()  # also when the loop breaks out
+
+
+_iterate: Any = _py_iterate
+if not TYPE_CHECKING and SSEParser.implementation == "c":
+    # The same switch as the parser's. The compiled core's iterator takes the generator's
+    # steps for a queued event without resuming a frame; for everything else it calls
+    # the source's __next__, and it closes the source where the generator's `finally`
+    # would (the end, an error, a break).
+    from ._speedups import SyncQueueIterator as _iterate

@@ -208,6 +208,37 @@ def test_mid_event(stream, mid):
     assert parser.mid_event is mid
 
 
+STATEFUL = b'event: x\nid: 5\nretry: 50\n: c\ndata: {"a": 1}\nretry: 7\n\nid: 6\n'
+
+
+def state_after(prefix: bytes) -> tuple[str, int | None, bool]:
+    # What the spec says holds once exactly `prefix` has arrived: fed in one piece.
+    parser = SSEParser()
+    parser.feed(prefix)
+    return parser.last_event_id, parser.retry, parser.mid_event
+
+
+@pytest.mark.parametrize("comments", [False, True])
+def test_state_after_every_feed_is_that_of_the_bytes_so_far(comments):
+    # Small reads may be held back whole until their block ends (the pure parser's
+    # fast path for tiny chunks); nothing anyone can see may wait with them: a retry:
+    # field takes effect in the feed that ends its line, and mid_event, last_event_id
+    # and the comments returned are those of the bytes fed so far, for every cut into
+    # three pieces.
+    expected = {n: state_after(STATEFUL[:n]) for n in range(len(STATEFUL) + 1)}
+    assert expected[len(STATEFUL)] == ("5", 7, False)
+    for i in range(len(STATEFUL) + 1):
+        for j in range(i, len(STATEFUL) + 1):
+            parser = SSEParser(comments=comments)
+            got = []
+            for start, end in ((0, i), (i, j), (j, len(STATEFUL))):
+                got += parser.feed(STATEFUL[start:end])
+                state = (parser.last_event_id, parser.retry, parser.mid_event)
+                assert state == expected[end], (i, j, end)
+                whole = SSEParser(comments=comments).feed(STATEFUL[:end])
+                assert got == whole, (i, j, end)
+
+
 def test_retry_past_a_lowered_int_digit_limit_clamps_without_raising():
     old = sys.get_int_max_str_digits()
     sys.set_int_max_str_digits(640)

@@ -26,7 +26,8 @@ needs_c = pytest.mark.skipif(C_PARSER is None, reason="sse_post._speedups not bu
 
 
 def trace(cls, chunks, **options):
-    """What each call returns or raises, in order, then the parser's state."""
+    """What each call returns or raises, in order, with the parser's state after each
+    (a retry: field takes effect in the feed that ends its line, even mid-block)."""
     parser = cls(**options)
     steps: list[object] = []
     for chunk in [*chunks, None]:
@@ -34,7 +35,8 @@ def trace(cls, chunks, **options):
             steps.append(parser.close() if chunk is None else parser.feed(chunk))
         except EventTooLargeError as exc:
             steps.append(("EventTooLargeError", exc.limit))
-    return steps, parser.last_event_id, parser.retry, parser.mid_event
+        steps.append((parser.last_event_id, parser.retry, parser.mid_event))
+    return steps
 
 
 INPUTS = st.one_of(streams(), st.binary(max_size=200))
