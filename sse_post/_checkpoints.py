@@ -110,6 +110,8 @@ def cancel_probe() -> Callable[[], bool] | None:
             scope = scope._parent_scope
         return False
 
+    if _COMPILED is not None:  # the same reads, without a frame per event
+        return _COMPILED.AsyncioProbe(loop, tasks, current_task, table)  # type: ignore[no-any-return]
     return may_be_cancelled
 
 
@@ -138,4 +140,20 @@ def _trio_probe() -> Callable[[], bool] | None:
             or (task is runner.main_task and runner.ki_pending)
         )
 
+    if _COMPILED is not None:  # the same reads, without a frame per event
+        return _COMPILED.TrioProbe(context, runner)  # type: ignore[no-any-return]
     return may_be_cancelled
+
+
+def _compiled() -> Any:
+    # The compiled core's probes, under the parser's switch (SSE_POST_NO_EXTENSIONS).
+    from ._parser import SSEParser
+
+    if SSEParser.implementation != "c":
+        return None
+    from . import _speedups
+
+    return _speedups
+
+
+_COMPILED = _compiled()

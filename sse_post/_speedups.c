@@ -698,6 +698,320 @@ static PyType_Spec Parser_spec = {
 /* ---- AsyncEventSource's iterator ------------------------------------------------------ */
 
 /*
+ * The cancel probes of _checkpoints.py in C: the same reads as its closures (see there
+ * for what each reads and why it is exact), without a Python frame per event.
+ * QueueIterator calls them directly.
+ */
+
+typedef struct {
+    PyObject_HEAD
+    PyObject *context, *runner; /* trio's GLOBAL_RUN_CONTEXT and the run's Runner */
+} TrioProbeObject;
+
+typedef struct {
+    PyObject_HEAD
+    PyObject *loop, *tasks, *current_task, *table; /* tasks: a dict, or None */
+    PyObject *known, *known_state; /* the last task seen and its anyio state */
+} AsyncioProbeObject;
+
+static PyTypeObject *TrioProbeType, *AsyncioProbeType;
+static PyObject *str_task, *str_cancel_status, *str_effectively_cancelled, *str_main_task,
+    *str_ki_pending, *str_cancel_scope, *str_cancel_called, *str_shield, *str_parent_scope;
+
+static int
+attr_is_true(PyObject *object, PyObject *name)
+{
+    PyObject *value = PyObject_GetAttr(object, name);
+    if (value == NULL)
+        return -1;
+    int answer = PyObject_IsTrue(value);
+    Py_DECREF(value);
+    return answer;
+}
+
+/* 1 when trio's checkpoint_if_cancelled could raise here, 0 when not, -1 on an error. */
+static int
+trio_probe(TrioProbeObject *self)
+{
+    PyObject *task = PyObject_GetAttr(self->context, str_task);
+    if (task == NULL)
+        return -1;
+    PyObject *status = PyObject_GetAttr(task, str_cancel_status);
+    int answer = status == NULL ? -1 : attr_is_true(status, str_effectively_cancelled);
+    Py_XDECREF(status);
+    if (answer == 0) {
+        PyObject *main_task = PyObject_GetAttr(self->runner, str_main_task);
+        if (main_task == NULL)
+            answer = -1;
+        else if (main_task == task)
+            answer = attr_is_true(self->runner, str_ki_pending);
+        Py_XDECREF(main_task);
+    }
+    Py_DECREF(task);
+    return answer;
+}
+
+/* 1 when anyio's checkpoint_if_cancelled could raise here, 0 when not, -1 on an error. */
+static int
+asyncio_probe(AsyncioProbeObject *self)
+{
+    PyObject *task;
+    if (self->tasks != Py_None) {
+        task = PyDict_GetItemWithError(self->tasks, self->loop);
+        if (task == NULL) {
+            if (PyErr_Occurred())
+                return -1;
+            task = Py_None;
+        }
+        Py_INCREF(task);
+    }
+    else {
+        task = PyObject_CallOneArg(self->current_task, self->loop);
+        if (task == NULL)
+            return -1;
+    }
+    PyObject *state;
+    if (task == self->known) {
+        state = Py_NewRef(self->known_state);
+        Py_DECREF(task);
+    }
+    else {
+        PyObject *ref = PyWeakref_NewRef(task, NULL);
+        if (ref == NULL) {
+            Py_DECREF(task);
+            return -1;
+        }
+        state = PyDict_GetItemWithError(self->table, ref);
+        Py_DECREF(ref);
+        if (state == NULL) {
+            Py_DECREF(task);
+            return PyErr_Occurred() ? -1 : 0; /* no anyio scope around this task */
+        }
+        Py_INCREF(state);
+        Py_XSETREF(self->known, task);
+        Py_XSETREF(self->known_state, Py_NewRef(state));
+    }
+    PyObject *scope = PyObject_GetAttr(state, str_cancel_scope);
+    Py_DECREF(state);
+    int answer = 0;
+    while (scope != NULL && scope != Py_None) {
+        answer = attr_is_true(scope, str_cancel_called);
+        if (answer != 0)
+            break;
+        answer = attr_is_true(scope, str_shield);
+        if (answer != 0) {
+            answer = answer < 0 ? -1 : 0;
+            break;
+        }
+        Py_SETREF(scope, PyObject_GetAttr(scope, str_parent_scope));
+    }
+    if (scope == NULL)
+        return -1;
+    Py_DECREF(scope);
+    return answer;
+}
+
+static int
+no_arguments(PyObject *args, PyObject *kwds)
+{
+    if (PyTuple_GET_SIZE(args) || (kwds != NULL && PyDict_GET_SIZE(kwds))) {
+        PyErr_SetString(PyExc_TypeError, "a probe takes no arguments");
+        return -1;
+    }
+    return 0;
+}
+
+static PyObject *
+probe_result(int answer)
+{
+    return answer < 0 ? NULL : PyBool_FromLong(answer);
+}
+
+static PyObject *
+TrioProbe_call(TrioProbeObject *self, PyObject *args, PyObject *kwds)
+{
+    if (no_arguments(args, kwds) < 0)
+        return NULL;
+    return probe_result(trio_probe(self));
+}
+
+static PyObject *
+AsyncioProbe_call(AsyncioProbeObject *self, PyObject *args, PyObject *kwds)
+{
+    if (no_arguments(args, kwds) < 0)
+        return NULL;
+    return probe_result(asyncio_probe(self));
+}
+
+static int
+TrioProbe_init(TrioProbeObject *self, PyObject *args, PyObject *kwds)
+{
+    static char *kwlist[] = {"context", "runner", NULL};
+    PyObject *context, *runner;
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "OO:TrioProbe", kwlist, &context, &runner))
+        return -1;
+    Py_XSETREF(self->context, Py_NewRef(context));
+    Py_XSETREF(self->runner, Py_NewRef(runner));
+    return 0;
+}
+
+static int
+AsyncioProbe_init(AsyncioProbeObject *self, PyObject *args, PyObject *kwds)
+{
+    static char *kwlist[] = {"loop", "tasks", "current_task", "table", NULL};
+    PyObject *loop, *tasks, *current_task, *table;
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "OOOO!:AsyncioProbe", kwlist, &loop, &tasks,
+                                     &current_task, &PyDict_Type, &table))
+        return -1;
+    if (tasks != Py_None && !PyDict_CheckExact(tasks)) {
+        PyErr_SetString(PyExc_TypeError, "tasks must be a dict or None");
+        return -1;
+    }
+    Py_XSETREF(self->loop, Py_NewRef(loop));
+    Py_XSETREF(self->tasks, Py_NewRef(tasks));
+    Py_XSETREF(self->current_task, Py_NewRef(current_task));
+    Py_XSETREF(self->table, Py_NewRef(table));
+    Py_CLEAR(self->known);
+    Py_CLEAR(self->known_state);
+    return 0;
+}
+
+static int
+TrioProbe_traverse(TrioProbeObject *self, visitproc visit, void *arg)
+{
+    Py_VISIT(Py_TYPE(self));
+    Py_VISIT(self->context);
+    Py_VISIT(self->runner);
+    return 0;
+}
+
+static int
+TrioProbe_clear(TrioProbeObject *self)
+{
+    Py_CLEAR(self->context);
+    Py_CLEAR(self->runner);
+    return 0;
+}
+
+static int
+AsyncioProbe_traverse(AsyncioProbeObject *self, visitproc visit, void *arg)
+{
+    Py_VISIT(Py_TYPE(self));
+    Py_VISIT(self->loop);
+    Py_VISIT(self->tasks);
+    Py_VISIT(self->current_task);
+    Py_VISIT(self->table);
+    Py_VISIT(self->known);
+    Py_VISIT(self->known_state);
+    return 0;
+}
+
+static int
+AsyncioProbe_clear(AsyncioProbeObject *self)
+{
+    Py_CLEAR(self->loop);
+    Py_CLEAR(self->tasks);
+    Py_CLEAR(self->current_task);
+    Py_CLEAR(self->table);
+    Py_CLEAR(self->known);
+    Py_CLEAR(self->known_state);
+    return 0;
+}
+
+static void
+TrioProbe_dealloc(TrioProbeObject *self)
+{
+    PyTypeObject *type = Py_TYPE(self);
+    PyObject_GC_UnTrack(self);
+    TrioProbe_clear(self);
+    type->tp_free(self);
+    Py_DECREF(type);
+}
+
+static void
+AsyncioProbe_dealloc(AsyncioProbeObject *self)
+{
+    PyTypeObject *type = Py_TYPE(self);
+    PyObject_GC_UnTrack(self);
+    AsyncioProbe_clear(self);
+    type->tp_free(self);
+    Py_DECREF(type);
+}
+
+static PyType_Slot TrioProbe_slots[] = {
+    {Py_tp_doc, "TrioProbe(context, runner)\n--\n\n"
+                "Whether trio's checkpoint_if_cancelled could raise (_checkpoints.py)."},
+    {Py_tp_init, TrioProbe_init},
+    {Py_tp_new, PyType_GenericNew},
+    {Py_tp_call, TrioProbe_call},
+    {Py_tp_dealloc, TrioProbe_dealloc},
+    {Py_tp_traverse, TrioProbe_traverse},
+    {Py_tp_clear, TrioProbe_clear},
+    {0, NULL},
+};
+
+static PyType_Spec TrioProbe_spec = {
+    .name = "sse_post._speedups.TrioProbe",
+    .basicsize = sizeof(TrioProbeObject),
+    .flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC,
+    .slots = TrioProbe_slots,
+};
+
+static PyType_Slot AsyncioProbe_slots[] = {
+    {Py_tp_doc, "AsyncioProbe(loop, tasks, current_task, table)\n--\n\n"
+                "Whether anyio's checkpoint_if_cancelled could raise (_checkpoints.py)."},
+    {Py_tp_init, AsyncioProbe_init},
+    {Py_tp_new, PyType_GenericNew},
+    {Py_tp_call, AsyncioProbe_call},
+    {Py_tp_dealloc, AsyncioProbe_dealloc},
+    {Py_tp_traverse, AsyncioProbe_traverse},
+    {Py_tp_clear, AsyncioProbe_clear},
+    {0, NULL},
+};
+
+static PyType_Spec AsyncioProbe_spec = {
+    .name = "sse_post._speedups.AsyncioProbe",
+    .basicsize = sizeof(AsyncioProbeObject),
+    .flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC,
+    .slots = AsyncioProbe_slots,
+};
+
+static int
+add_probes(PyObject *module)
+{
+    str_task = PyUnicode_InternFromString("task");
+    str_cancel_status = PyUnicode_InternFromString("_cancel_status");
+    str_effectively_cancelled = PyUnicode_InternFromString("effectively_cancelled");
+    str_main_task = PyUnicode_InternFromString("main_task");
+    str_ki_pending = PyUnicode_InternFromString("ki_pending");
+    str_cancel_scope = PyUnicode_InternFromString("cancel_scope");
+    str_cancel_called = PyUnicode_InternFromString("_cancel_called");
+    str_shield = PyUnicode_InternFromString("_shield");
+    str_parent_scope = PyUnicode_InternFromString("_parent_scope");
+    if (str_task == NULL || str_cancel_status == NULL || str_effectively_cancelled == NULL ||
+        str_main_task == NULL || str_ki_pending == NULL || str_cancel_scope == NULL ||
+        str_cancel_called == NULL || str_shield == NULL || str_parent_scope == NULL)
+        return -1;
+    TrioProbeType = (PyTypeObject *)PyType_FromSpec(&TrioProbe_spec);
+    if (TrioProbeType == NULL)
+        return -1;
+    Py_INCREF(TrioProbeType);
+    if (PyModule_AddObject(module, "TrioProbe", (PyObject *)TrioProbeType) < 0) {
+        Py_DECREF(TrioProbeType);
+        return -1;
+    }
+    AsyncioProbeType = (PyTypeObject *)PyType_FromSpec(&AsyncioProbe_spec);
+    if (AsyncioProbeType == NULL)
+        return -1;
+    Py_INCREF(AsyncioProbeType);
+    if (PyModule_AddObject(module, "AsyncioProbe", (PyObject *)AsyncioProbeType) < 0) {
+        Py_DECREF(AsyncioProbeType);
+        return -1;
+    }
+    return 0;
+}
+
+/*
  * What `async for` iterates over an AsyncEventSource: _async_client._Iterator's fast path
  * in C. A call that can return a queued event at once (events queued, the source not
  * stopped, no cancelled scope around the task by the source's own probe, and fewer than
@@ -859,12 +1173,17 @@ QueueIterator_ready(QueueIteratorObject *self)
     PyObject *probe = PyObject_GetAttr(self->source, str_probe);
     if (probe == NULL)
         return -1;
-    PyObject *answer = PyObject_CallNoArgs(probe);
+    int cancelled;
+    if (Py_IS_TYPE(probe, AsyncioProbeType))
+        cancelled = asyncio_probe((AsyncioProbeObject *)probe);
+    else if (Py_IS_TYPE(probe, TrioProbeType))
+        cancelled = trio_probe((TrioProbeObject *)probe);
+    else {
+        PyObject *answer = PyObject_CallNoArgs(probe);
+        cancelled = answer == NULL ? -1 : PyObject_IsTrue(answer);
+        Py_XDECREF(answer);
+    }
     Py_DECREF(probe);
-    if (answer == NULL)
-        return -1;
-    int cancelled = PyObject_IsTrue(answer);
-    Py_DECREF(answer);
     return cancelled < 0 ? -1 : !cancelled;
 }
 
@@ -1245,7 +1564,7 @@ PyInit__speedups(void)
         return NULL;
     }
     Py_DECREF(name);
-    if (add_iterator(module) < 0) {
+    if (add_probes(module) < 0 || add_iterator(module) < 0) {
         Py_DECREF(module);
         return NULL;
     }

@@ -1,7 +1,8 @@
 """The cancel probes of ``_checkpoints`` against the backend's own cancellation point:
 the probe may say yes only where the point would raise, and must say yes wherever it
 would (a probe that missed would let ``__anext__`` return a queued event inside a
-cancelled scope)."""
+cancelled scope). Each test runs the pure probes and the compiled core's (the C run is
+skipped where the core was not built)."""
 
 from __future__ import annotations
 
@@ -11,9 +12,40 @@ import anyio
 import anyio.lowlevel
 import pytest
 
+from sse_post import _checkpoints
 from sse_post._checkpoints import cancel_probe, cancellation_point
 
+from .parser_impls import C_PARSER
+
 pytestmark = pytest.mark.anyio
+
+
+@pytest.fixture(
+    autouse=True,
+    params=[
+        pytest.param("python", id="python"),
+        pytest.param(
+            "c",
+            id="c",
+            marks=pytest.mark.skipif(C_PARSER is None, reason="sse_post._speedups not built"),
+        ),
+    ],
+)
+def probes(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    if request.param == "python":
+        monkeypatch.setattr(_checkpoints, "_COMPILED", None)
+    else:
+        assert _checkpoints._COMPILED is not None
+    return str(request.param)
+
+
+def test_each_implementation_makes_its_own_probe(probes: str, anyio_backend: str) -> None:
+    async def kind() -> str:
+        probe = cancel_probe()
+        return type(probe).__name__
+
+    expected = {"python": "function", "c": f"{anyio_backend.capitalize()}Probe"}[probes]
+    assert anyio.run(kind, backend=anyio_backend) == expected
 
 
 async def _raises(point: Callable[[], object]) -> bool:
