@@ -217,7 +217,11 @@ class SSEParser(LineBuffer, Blocks, Generic[_T]):
         # whole lines held back, see below, which come before it).
         if data[end] == 0x0A:
             cut = end
+            # A chunk ending in a blank line (one event a read, the live case) is never
+            # held (below): one test instead of the hold's.
+            holdable = data[end - 1] != 0x0A
         else:
+            holdable = True
             cut = data.rfind(b"\n")
             if 0x0D in data:
                 cut = max(cut, data.rfind(b"\r"))
@@ -231,7 +235,8 @@ class SSEParser(LineBuffer, Blocks, Generic[_T]):
                     return self._fail([])
                 return []
         if (
-            len(pending) + end < HOLD
+            holdable
+            and len(pending) + end < HOLD
             and b"\n\n" not in data
             and 0x0D not in data
             and b"y:" not in data

@@ -28,7 +28,7 @@ _BOM = b"\xef\xbb\xbf"
 # Chunks longer than this are parsed a slice at a time (see SSEParser._feed_slices).
 SLICE = 256 * 1024
 # Whole lines wait in the buffer only while it is shorter than this (SSEParser.feed).
-HOLD = 1024
+HOLD = 256
 # A pending line longer than this is decoded in place when it ends (_finish_long_line).
 LONG_LINE = 64 * 1024
 # "retry:" is "interpreted as an integer in base ten", exactly: Python's are unbounded.
