@@ -17,7 +17,7 @@ from ._events import (
 )
 from ._parser_lines import find_lines, has_long_lines, to_retry, utf8_size
 
-__all__ = ["RUN_MIN", "Blocks"]
+__all__ = ["RUN_MIN", "Blocks", "message"]
 
 # Texts shorter than this hold too few events for a run to repay its scans.
 RUN_MIN = 256
@@ -223,6 +223,17 @@ class Blocks:
         self._block_retry = block_retry
         self._size = 0 if last < 0 else _open_block_size(text, self._size)
         return events
+
+
+def message(data: str, event_id: str) -> ServerSentEvent:
+    """A "message" event with this data and id, no retry (built as _steps builds one)."""
+    event = _new(_Draft)
+    event.event = "message"
+    event.data = data
+    event.id = event_id
+    event.retry = None
+    event.__class__ = ServerSentEvent  # type: ignore[assignment]
+    return event  # type: ignore[return-value]
 
 
 # A block of exactly "event: " and "id: " (optional) and "data: " lines, the spec's steps

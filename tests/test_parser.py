@@ -44,9 +44,50 @@ def random_chunks(stream: bytes, seed: int) -> list[bytes]:
     return chunks
 
 
+def per_block(stream: bytes) -> list[bytes]:
+    # One read per block, each ending in its blank line: the live case, which the pure
+    # parser takes in short for a lone data line.
+    parts = stream.replace(b"\r\n", b"\n").split(b"\n\n")
+    if b"\r" in stream or len(parts) < 2:
+        return [stream]
+    return [part + b"\n\n" for part in parts[:-1]] + ([parts[-1]] if parts[-1] else [])
+
+
+def test_one_read_per_event_keeps_ids_limits_and_bad_bytes():
+    stream = b"id: 7\n\ndata: x\n\ndata: \xff\n\ndata: \n\nid: 8\ndata: y\n\ndata: 123456789\n\n"
+    parser = SSEParser(max_event_size=8)
+    got: list[object] = []
+    for chunk in per_block(stream):
+        try:
+            got += [(e.data, e.id) for e in parser.feed(chunk)]
+        except sse_post.EventTooLargeError:
+            got.append("too large")
+        got.append(parser.last_event_id)
+    assert got == [
+        "7",
+        ("x", "7"),
+        "7",
+        ("\ufffd", "7"),
+        "7",
+        ("", "7"),
+        "7",
+        ("y", "8"),
+        "8",
+        "too large",
+        "8",
+    ]
+    # An id: line read on its own (not held back: comments are asked for) names the
+    # lone data line read next, and becomes the last event ID with it.
+    parser = SSEParser(comments=True)
+    assert parser.feed(b"id: 9\n") == []
+    assert [(e.data, e.id) for e in parser.feed(b"data: z\n\n")] == [("z", "9")]
+    assert parser.last_event_id == "9"
+
+
 SPLITTERS = [
     pytest.param(whole, id="whole"),
     pytest.param(bytewise, id="bytewise"),
+    pytest.param(per_block, id="per-block"),
     *(
         pytest.param(lambda s, seed=seed: random_chunks(s, seed), id=f"random{seed}")
         for seed in range(3)
