@@ -20,7 +20,7 @@ import os
 import sys
 from typing import TYPE_CHECKING, ClassVar, Generic, Literal, overload
 
-from ._parser_blocks import RUN_MIN, Blocks, message
+from ._parser_blocks import RUN_MIN, Blocks
 from ._parser_lines import HOLD, LONG_LINE, SLICE, LineBuffer
 
 if TYPE_CHECKING:
@@ -222,23 +222,15 @@ class SSEParser(LineBuffer, Blocks, Generic[_T]):
             holdable = data[end - 1] != 0x0A
             if (
                 not holdable
-                and data[0] == 0x64  # "d"
                 and not pending
-                and data[:6] == b"data: "
-                and data.find(b"\n") == end - 1
-                and 0x0D not in data
                 and not self._data
                 and not self._event_type
                 and self._block_retry is None
                 and self._size + 3 * end <= self._limit
+                and 0x0D not in data
+                and (events := self._one_block(data)) is not None
             ):
-                # The live case in short: one "data: ..." line and a blank line, in a
-                # block with no other data, type or retry (the spec's steps for it are
-                # those of the same case in Blocks._steps).
-                self._size = 0
-                self._last_event_id = self._id_buffer
-                value = data[6 : end - 1].decode("utf-8", "replace")
-                return [message(value, self._id_buffer)]  # type: ignore[list-item]
+                return events
         else:
             holdable = True
             cut = data.rfind(b"\n")

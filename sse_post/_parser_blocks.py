@@ -17,7 +17,7 @@ from ._events import (
 )
 from ._parser_lines import find_lines, has_long_lines, to_retry, utf8_size
 
-__all__ = ["RUN_MIN", "Blocks", "message"]
+__all__ = ["RUN_MIN", "Blocks"]
 
 # Texts shorter than this hold too few events for a run to repay its scans.
 RUN_MIN = 256
@@ -64,6 +64,38 @@ class Blocks:
         self._size = 0  # a blank line ended every block before `end`
         events += found
         return events + self._steps(text[end:]) if end < len(text) else events
+
+    def _one_block(self, data: bytes) -> _Items | None:
+        # A read of exactly one block (one event a read: the live case) of the commonest
+        # shapes, when no block is open: a lone "data: " line, or "event: " and/or
+        # "id: " lines before it, then the blank line. The spec's steps for it are those
+        # of the same cases in _steps; None for any other read. (UTF-8 decodes the same
+        # piece by piece between ASCII field names as in one go.)
+        if data[0] == 0x64:  # "d"
+            end = len(data) - 2  # the data line's LF
+            if data[:6] != b"data: " or data.find(b"\n") != end:
+                return None
+            name = "message"
+            value = data[6:end].decode("utf-8", "replace")
+        else:
+            match = _ONE_NAMED.fullmatch(data)
+            if match is None:
+                return None
+            raw_name, raw_id, raw_value = match.groups()
+            # "event: " with an empty value, like no event: line, leaves "message".
+            name = raw_name.decode("utf-8", "replace") if raw_name else "message"
+            if raw_id is not None:
+                self._id_buffer = raw_id.decode("utf-8", "replace")
+            value = raw_value.decode("utf-8", "replace")
+        self._size = 0
+        self._last_event_id = self._id_buffer
+        event = _new(_Draft)
+        event.event = name
+        event.data = value
+        event.id = self._id_buffer
+        event.retry = None
+        event.__class__ = ServerSentEvent  # type: ignore[assignment]
+        return [event]
 
     def _steps(self, text: str) -> _Items:
         # The hot loop. Splitting `text` on blank lines first lets the commonest event of
@@ -225,16 +257,9 @@ class Blocks:
         return events
 
 
-def message(data: str, event_id: str) -> ServerSentEvent:
-    """A "message" event with this data and id, no retry (built as _steps builds one)."""
-    event = _new(_Draft)
-    event.event = "message"
-    event.data = data
-    event.id = event_id
-    event.retry = None
-    event.__class__ = ServerSentEvent  # type: ignore[assignment]
-    return event  # type: ignore[return-value]
-
+# One block read on its own (Blocks._one_block): "event: " and/or "id: " lines (an id
+# without U+0000), then a "data: " line and the blank line; no CR anywhere.
+_ONE_NAMED = re.compile(rb"(?:event: ([^\n\r]*)\n)?(?:id: ([^\n\r\0]*)\n)?data: ([^\n\r]*)\n\n")
 
 # A block of exactly "event: " and "id: " (optional) and "data: " lines, the spec's steps
 # for which are: the type is the value (or "message" if empty), the id buffer takes the

@@ -76,6 +76,24 @@ def test_one_read_per_event_keeps_ids_limits_and_bad_bytes():
         "too large",
         "8",
     ]
+    # Named blocks, one a read: an empty type, an id holding U+0000 (ignored), bytes
+    # that are not UTF-8 in every field, an id alone before the data.
+    parser = SSEParser()
+    reads = [
+        b"event: \ndata: a\n\n",
+        b"event: x\nid: 1\0\ndata: b\n\n",
+        b"event: \xff\nid: \xe2\x82\ndata: \xc3\n\n",
+        b"id: 5\ndata: d\n\n",
+        b"event: y\ndata: e\nid: 6\n\n",
+    ]
+    assert [(e.event, e.data, e.id) for r in reads for e in parser.feed(r)] == [
+        ("message", "a", ""),
+        ("x", "b", ""),
+        ("\ufffd", "\ufffd", "\ufffd"),
+        ("message", "d", "5"),
+        ("y", "e", "6"),
+    ]
+    assert parser.last_event_id == "6"
     # An id: line read on its own (not held back: comments are asked for) names the
     # lone data line read next, and becomes the last event ID with it.
     parser = SSEParser(comments=True)
