@@ -227,7 +227,6 @@ class SSEParser(LineBuffer, Blocks, Generic[_T]):
                 and not self._event_type
                 and self._block_retry is None
                 and self._size + 3 * end <= self._limit
-                and 0x0D not in data
                 and (events := self._one_block(data)) is not None
             ):
                 return events
@@ -275,6 +274,23 @@ class SSEParser(LineBuffer, Blocks, Generic[_T]):
                     self._release()
                 return self._finish_long_line(data)
             pending += data[: cut + 1]
+            if (
+                self._held
+                and pending[-2] == 0x0A
+                and not self._data
+                and not self._event_type
+                and self._block_retry is None
+                and self._size + 3 * size <= self._limit
+                and (events := self._one_block(pending)) is not None
+            ):
+                # The lines held back and this read make one block: in short, as above.
+                pending.clear()
+                self._held = False
+                if cut != end:
+                    pending += data[cut + 1 :]
+                    if len(pending) + self._size > self._limit and self._pending_over():
+                        return self._fail(events)
+                return events
             text = pending.decode("utf-8", "replace")
             pending.clear()
             self._held = False

@@ -65,15 +65,16 @@ class Blocks:
         events += found
         return events + self._steps(text[end:]) if end < len(text) else events
 
-    def _one_block(self, data: bytes) -> _Items | None:
+    def _one_block(self, data: bytes | bytearray) -> _Items | None:
         # A read of exactly one block (one event a read: the live case) of the commonest
         # shapes, when no block is open: a lone "data: " line, or "event: " and/or
         # "id: " lines before it, then the blank line. The spec's steps for it are those
-        # of the same cases in _steps; None for any other read. (UTF-8 decodes the same
+        # of the same cases in _steps; None for any other read, and for any with a CR
+        # (a line end of its own, which the regex excludes). (UTF-8 decodes the same
         # piece by piece between ASCII field names as in one go.)
         if data[0] == 0x64:  # "d"
             end = len(data) - 2  # the data line's LF
-            if data[:6] != b"data: " or data.find(b"\n") != end:
+            if data[:6] != b"data: " or data.find(b"\n") != end or 0x0D in data:
                 return None
             name = "message"
             value = data[6:end].decode("utf-8", "replace")

@@ -3,7 +3,7 @@ from __future__ import annotations
 import random
 import subprocess
 import sys
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 
 import pytest
 
@@ -32,6 +32,14 @@ def whole(stream: bytes) -> list[bytes]:
 
 def bytewise(stream: bytes) -> list[bytes]:
     return [stream[i : i + 1] for i in range(len(stream))]
+
+
+def pieces(size: int) -> Callable[[bytes], list[bytes]]:
+    # Small reads of a few bytes: the pure parser holds whole lines back between them.
+    def split(stream: bytes) -> list[bytes]:
+        return [stream[i : i + size] for i in range(0, len(stream), size)]
+
+    return split
 
 
 def random_chunks(stream: bytes, seed: int) -> list[bytes]:
@@ -85,6 +93,8 @@ def test_one_read_per_event_keeps_ids_limits_and_bad_bytes():
         b"event: \xff\nid: \xe2\x82\ndata: \xc3\n\n",
         b"id: 5\ndata: d\n\n",
         b"event: y\ndata: e\nid: 6\n\n",
+        b"data: f\rg\n\n",  # a CR ends the data line: "g" is a field of its own
+        b"event: z\rdata: h\n\n",
     ]
     assert [(e.event, e.data, e.id) for r in reads for e in parser.feed(r)] == [
         ("message", "a", ""),
@@ -92,6 +102,8 @@ def test_one_read_per_event_keeps_ids_limits_and_bad_bytes():
         ("\ufffd", "\ufffd", "\ufffd"),
         ("message", "d", "5"),
         ("y", "e", "6"),
+        ("message", "f", "6"),
+        ("z", "h", "6"),
     ]
     assert parser.last_event_id == "6"
     # An id: line read on its own (not held back: comments are asked for) names the
@@ -106,6 +118,7 @@ SPLITTERS = [
     pytest.param(whole, id="whole"),
     pytest.param(bytewise, id="bytewise"),
     pytest.param(per_block, id="per-block"),
+    *(pytest.param(pieces(size), id=f"{size}-byte") for size in (3, 7, 16)),
     *(
         pytest.param(lambda s, seed=seed: random_chunks(s, seed), id=f"random{seed}")
         for seed in range(3)
