@@ -249,8 +249,8 @@ class SSEParser(LineBuffer, Blocks, Generic[_T]):
             and len(pending) + end < HOLD
             and b"\n\n" not in data
             and 0x0D not in data
-            and b"y:" not in data
-            and b"y:" not in pending
+            and (0x79 not in data or b"y:" not in data)  # a "y" first: one memchr
+            and (0x79 not in pending or b"y:" not in pending)
             and ((first := data[0]) > 0x3A or (first != 0x0A and first != 0x3A))
             and self._size + 3 * (len(pending) + end + 1) <= self._hold_limit
         ):
