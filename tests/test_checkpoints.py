@@ -6,13 +6,14 @@ skipped where the core was not built)."""
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable
 
 import anyio
 import anyio.lowlevel
 import pytest
 
-from sse_post import _checkpoints
+from sse_post import SSEParser, _checkpoints
 from sse_post._checkpoints import cancel_probe, cancellation_point
 
 from .parser_impls import C_PARSER
@@ -32,11 +33,13 @@ pytestmark = pytest.mark.anyio
     ],
 )
 def probes(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
-    if request.param == "python":
-        monkeypatch.setattr(_checkpoints, "_COMPILED", None)
-    else:
-        assert _checkpoints._COMPILED is not None
+    compiled = None if request.param == "python" else importlib.import_module("sse_post._speedups")
+    monkeypatch.setattr(_checkpoints, "_COMPILED", compiled)
     return str(request.param)
+
+
+def test_the_compiled_probes_are_the_default_where_the_core_is() -> None:
+    assert (_checkpoints._compiled() is not None) is (SSEParser.implementation == "c")
 
 
 def test_each_implementation_makes_its_own_probe(probes: str, anyio_backend: str) -> None:
@@ -121,3 +124,24 @@ async def test_an_unknown_layout_means_no_probe(
 
         monkeypatch.setattr(trio.lowlevel, "current_task", Task)
     assert cancel_probe() is None
+
+
+async def test_trio_probe_sees_a_keyboard_interrupt_pending_for_the_main_task(
+    anyio_backend: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # trio delivers a pending KeyboardInterrupt at the main task's next checkpoint.
+    if anyio_backend != "trio":
+        pytest.skip("trio's own rule")
+    import trio
+
+    probe = cancel_probe()
+    assert probe is not None
+    task = trio.lowlevel.current_task()
+    runner = task._runner  # type: ignore[attr-defined]
+    monkeypatch.setattr(runner, "ki_pending", True)
+    monkeypatch.setattr(runner, "main_task", object())
+    assert probe() is False  # pending for the main task, and this is not it
+    monkeypatch.setattr(runner, "main_task", task)
+    assert probe() is True
+    monkeypatch.setattr(runner, "ki_pending", False)
+    assert probe() is False

@@ -8,6 +8,7 @@ was not built."""
 from __future__ import annotations
 
 import gc
+import importlib
 import sys
 import threading
 from typing import Any
@@ -15,7 +16,7 @@ from typing import Any
 import pytest
 
 import sse_post
-from sse_post import _sync_client
+from sse_post import SSEParser, _sync_client
 
 from .parser_impls import C_PARSER
 
@@ -34,8 +35,14 @@ def iterator(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) ->
     if request.param == "python":
         monkeypatch.setattr(_sync_client, "_iterate", _sync_client._py_iterate)
     else:
-        assert _sync_client._iterate.__name__ == "SyncQueueIterator"
+        compiled = importlib.import_module("sse_post._speedups").SyncQueueIterator
+        monkeypatch.setattr(_sync_client, "_iterate", compiled)
     return str(request.param)
+
+
+def test_the_compiled_iterator_is_the_default_where_the_core_is() -> None:
+    expected = "SyncQueueIterator" if SSEParser.implementation == "c" else "_py_iterate"
+    assert _sync_client._iterate.__name__ == expected
 
 
 def burst(server: Any, body: bytes, gone: threading.Event | None = None) -> str:
@@ -158,6 +165,8 @@ def test_the_compiled_iterator_keeps_no_reference_to_what_it_returned(
 ) -> None:
     # The same event of the same stream, as many references with either iterator (the
     # flow's list of the read's events holds it too, until the next read).
+    core = importlib.import_module("sse_post._speedups")
+    monkeypatch.setattr(_sync_client, "_iterate", core.SyncQueueIterator)
     compiled = middle_refcount(server)
     monkeypatch.setattr(_sync_client, "_iterate", _sync_client._py_iterate)
     assert compiled == middle_refcount(server)
