@@ -137,7 +137,7 @@ async def test_trio_probe_sees_a_keyboard_interrupt_pending_for_the_main_task(
     probe = cancel_probe()
     assert probe is not None
     task = trio.lowlevel.current_task()
-    runner = task._runner  # type: ignore[attr-defined]
+    runner = task._runner
     monkeypatch.setattr(runner, "ki_pending", True)
     monkeypatch.setattr(runner, "main_task", object())
     assert probe() is False  # pending for the main task, and this is not it
