@@ -731,8 +731,17 @@ attr_is_true(PyObject *object, PyObject *name)
 
 /* 1 when trio's checkpoint_if_cancelled could raise here, 0 when not, -1 on an error. */
 static int
+probe_unset(void)
+{
+    PyErr_SetString(PyExc_RuntimeError, "the probe was not initialised");
+    return -1;
+}
+
+static int
 trio_probe(TrioProbeObject *self)
 {
+    if (self->context == NULL || self->runner == NULL)
+        return probe_unset();
     PyObject *task = PyObject_GetAttr(self->context, str_task);
     if (task == NULL)
         return -1;
@@ -755,6 +764,9 @@ trio_probe(TrioProbeObject *self)
 static int
 asyncio_probe(AsyncioProbeObject *self)
 {
+    if (self->loop == NULL || self->tasks == NULL || self->current_task == NULL ||
+        self->table == NULL)
+        return probe_unset();
     PyObject *task;
     if (self->tasks != Py_None) {
         task = PyDict_GetItemWithError(self->tasks, self->loop);
@@ -782,14 +794,19 @@ asyncio_probe(AsyncioProbeObject *self)
             return -1;
         }
         state = PyDict_GetItemWithError(self->table, ref);
+        Py_XINCREF(state);
         Py_DECREF(ref);
-        if (state == NULL) {
+        if (state == NULL || state == Py_None) {
             Py_DECREF(task);
+            Py_XDECREF(state);
             return PyErr_Occurred() ? -1 : 0; /* no anyio scope around this task */
         }
-        Py_INCREF(state);
-        Py_XSETREF(self->known, task);
-        Py_XSETREF(self->known_state, Py_NewRef(state));
+        /* Both fields first, then the old values: dropping the old task may run code. */
+        PyObject *old_task = self->known, *old_state = self->known_state;
+        self->known = task;
+        self->known_state = Py_NewRef(state);
+        Py_XDECREF(old_task);
+        Py_XDECREF(old_state);
     }
     PyObject *scope = PyObject_GetAttr(state, str_cancel_scope);
     Py_DECREF(state);
@@ -953,7 +970,7 @@ static PyType_Slot TrioProbe_slots[] = {
 static PyType_Spec TrioProbe_spec = {
     .name = "sse_post._speedups.TrioProbe",
     .basicsize = sizeof(TrioProbeObject),
-    .flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC,
+    .flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC | Py_TPFLAGS_IMMUTABLETYPE,
     .slots = TrioProbe_slots,
 };
 
@@ -972,7 +989,7 @@ static PyType_Slot AsyncioProbe_slots[] = {
 static PyType_Spec AsyncioProbe_spec = {
     .name = "sse_post._speedups.AsyncioProbe",
     .basicsize = sizeof(AsyncioProbeObject),
-    .flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC,
+    .flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC | Py_TPFLAGS_IMMUTABLETYPE,
     .slots = AsyncioProbe_slots,
 };
 
@@ -1155,20 +1172,32 @@ QueueIterator_aiter(PyObject *self)
     return Py_NewRef(self);
 }
 
+/* 1 when the source's stop reason is "stop", 0 when not, -1 on an error. */
+static int
+is_stopped(PyObject *source)
+{
+    PyObject *reason = PyObject_GetAttr(source, str_reason);
+    if (reason == NULL)
+        return -1;
+    int stopped = reason == str_stop ? 1
+                  : reason == Py_None ? 0
+                                      : PyObject_RichCompareBool(reason, str_stop, Py_EQ);
+    Py_DECREF(reason);
+    return stopped;
+}
+
 /* 1 when a queued event may be returned at once, 0 when not, -1 on an error. */
 static int
 QueueIterator_ready(QueueIteratorObject *self)
 {
-    if (self->popleft == NULL || PyObject_Length(self->queue) <= 0)
+    if (self->popleft == NULL)
         return 0;
-    PyObject *reason = PyObject_GetAttr(self->source, str_reason);
-    if (reason == NULL)
-        return -1;
-    int stopped = reason == str_stop || (reason != Py_None &&
-                                         PyObject_RichCompareBool(reason, str_stop, Py_EQ) == 1);
-    Py_DECREF(reason);
-    if (stopped)
-        return 0;
+    Py_ssize_t queued = PyObject_Length(self->queue);
+    if (queued <= 0)
+        return queued < 0 ? -1 : 0;
+    int stopped = is_stopped(self->source);
+    if (stopped != 0)
+        return stopped < 0 ? -1 : 0;
     /* The cancellation point of the call: the probe says whether it could raise. */
     PyObject *probe = PyObject_GetAttr(self->source, str_probe);
     if (probe == NULL)
@@ -1263,11 +1292,12 @@ static PyType_Spec QueueIterator_spec = {
 
 
 /*
- * What `for` iterates over an EventSource: _sync_client._py_iterate in C. A queued event
- * (the source not stopped, not a comment) comes straight from the queue; everything else
- * is the source's own __next__(), which owns the rules. When that raises (the end is a
- * StopIteration), or when the loop drops the iterator mid-stream (a break), the source is
- * closed, as the generator's `finally` does.
+ * What `for` iterates over an EventSource: _sync_client._py_iterate, the generator, in C,
+ * step for step: queued events while the source is not stopped (comments to its
+ * _comment), then its _step() for more, until that says the stream is over. Like the
+ * generator, it closes the source at the end, on an error, and when a started iterator
+ * is dropped (a break) or closed; a StopIteration from the source's code becomes a
+ * RuntimeError (PEP 479); a second caller while one is inside gets "already executing".
  */
 
 enum { FRESH, RUNNING, DONE };
@@ -1276,11 +1306,11 @@ typedef struct {
     PyObject_HEAD
     PyObject *source;
     PyObject *queue, *popleft;
-    int state;
+    int state, executing;
     PyObject *weakreflist;
 } SyncIteratorObject;
 
-static PyObject *str_next, *str_close;
+static PyObject *str_step, *str_comment, *str_close;
 
 static int
 SyncIterator_init(SyncIteratorObject *self, PyObject *args, PyObject *kwds)
@@ -1289,6 +1319,10 @@ SyncIterator_init(SyncIteratorObject *self, PyObject *args, PyObject *kwds)
     PyObject *source;
     if (!PyArg_ParseTupleAndKeywords(args, kwds, "O:SyncQueueIterator", kwlist, &source))
         return -1;
+    if (self->source != NULL) {
+        PyErr_SetString(PyExc_RuntimeError, "SyncQueueIterator is already initialised");
+        return -1;
+    }
     PyObject *queue = PyObject_GetAttr(source, str_queue);
     if (queue == NULL)
         return -1;
@@ -1297,10 +1331,11 @@ SyncIterator_init(SyncIteratorObject *self, PyObject *args, PyObject *kwds)
         Py_DECREF(queue);
         return -1;
     }
-    Py_XSETREF(self->source, Py_NewRef(source));
-    Py_XSETREF(self->queue, queue);
-    Py_XSETREF(self->popleft, popleft);
+    self->source = Py_NewRef(source);
+    self->queue = queue;
+    self->popleft = popleft;
     self->state = FRESH;
+    self->executing = 0;
     return 0;
 }
 
@@ -1353,73 +1388,135 @@ SyncIterator_dealloc(SyncIteratorObject *self)
     Py_DECREF(type);
 }
 
+/* Replace the pending exception (new, a normalized value) so that `first` is its
+   context; steals the three references of `first`. */
+static void
+chain_to(PyObject *first_type, PyObject *first, PyObject *first_traceback, int as_cause)
+{
+    PyObject *type, *value, *traceback;
+    PyErr_Fetch(&type, &value, &traceback);
+    PyErr_NormalizeException(&first_type, &first, &first_traceback);
+    if (first != NULL && first_traceback != NULL)
+        PyException_SetTraceback(first, first_traceback);
+    PyErr_NormalizeException(&type, &value, &traceback);
+    if (value != NULL && first != NULL && value != first) {
+        if (as_cause)
+            PyException_SetCause(value, Py_NewRef(first));
+        PyException_SetContext(value, Py_NewRef(first));
+    }
+    Py_XDECREF(first_type);
+    Py_XDECREF(first);
+    Py_XDECREF(first_traceback);
+    PyErr_Restore(type, value, traceback);
+}
+
+/* A StopIteration raised by the source's code must not end the loop quietly. */
+static void
+stop_iteration_to_runtime_error(void)
+{
+    if (!PyErr_ExceptionMatches(PyExc_StopIteration))
+        return;
+    PyObject *type, *value, *traceback;
+    PyErr_Fetch(&type, &value, &traceback);
+    PyErr_SetString(PyExc_RuntimeError, "generator raised StopIteration");
+    chain_to(type, value, traceback, 1);
+}
+
+/* The iteration is over: close the source, then raise what was pending (nothing at the
+   end); an error from close() is raised instead, with the first as its context. */
 static PyObject *
 SyncIterator_end(SyncIteratorObject *self)
 {
-    /* __next__ raised: close the source, then raise that (or end, for StopIteration).
-       An error from close() is raised instead, with the first as its context. */
     self->state = DONE;
     PyObject *type, *value, *traceback;
     PyErr_Fetch(&type, &value, &traceback);
-    if (type != NULL && PyErr_GivenExceptionMatches(type, PyExc_StopIteration)) {
-        Py_CLEAR(type);
-        Py_CLEAR(value);
-        Py_CLEAR(traceback);
-    }
     PyObject *done = PyObject_CallMethodNoArgs(self->source, str_close);
     if (done != NULL) {
         Py_DECREF(done);
         PyErr_Restore(type, value, traceback);
-        return NULL;
     }
-    if (type != NULL) {
-        PyErr_NormalizeException(&type, &value, &traceback);
-        if (traceback != NULL && value != NULL)
-            PyException_SetTraceback(value, traceback);
-        PyObject *type2, *value2, *traceback2;
-        PyErr_Fetch(&type2, &value2, &traceback2);
-        PyErr_NormalizeException(&type2, &value2, &traceback2);
-        if (value2 != NULL && value != NULL)
-            PyException_SetContext(value2, Py_NewRef(value));
-        Py_XDECREF(type);
-        Py_XDECREF(value);
-        Py_XDECREF(traceback);
-        PyErr_Restore(type2, value2, traceback2);
-    }
+    else if (type != NULL)
+        chain_to(type, value, traceback, 0);
     return NULL;
+}
+
+static PyObject *
+SyncIterator_advance(SyncIteratorObject *self)
+{
+    for (;;) {
+        for (;;) {
+            Py_ssize_t queued = PyObject_Length(self->queue);
+            if (queued < 0)
+                return NULL;
+            if (queued == 0)
+                break;
+            int stopped = is_stopped(self->source);
+            if (stopped < 0)
+                return NULL;
+            if (stopped)
+                break; /* what is queued is dropped: _step() says the stream is over */
+            PyObject *item = PyObject_CallNoArgs(self->popleft);
+            if (item == NULL || !Py_IS_TYPE(item, CommentType))
+                return item;
+            PyObject *done = PyObject_CallMethodOneArg(self->source, str_comment, item);
+            Py_DECREF(item);
+            if (done == NULL)
+                return NULL;
+            Py_DECREF(done);
+        }
+        PyObject *more = PyObject_CallMethodNoArgs(self->source, str_step);
+        if (more == NULL)
+            return NULL;
+        int going = PyObject_IsTrue(more);
+        Py_DECREF(more);
+        if (going <= 0)
+            return going < 0 ? NULL : SyncIterator_end(self);
+    }
 }
 
 static PyObject *
 SyncIterator_next(SyncIteratorObject *self)
 {
+    if (self->executing) {
+        PyErr_SetString(PyExc_ValueError, "generator already executing");
+        return NULL;
+    }
     if (self->state == DONE || self->source == NULL)
         return NULL;
     self->state = RUNNING;
-    if (PyObject_Length(self->queue) > 0) {
-        PyObject *reason = PyObject_GetAttr(self->source, str_reason);
-        if (reason == NULL)
-            return SyncIterator_end(self);
-        int stopped = reason == str_stop ||
-                      (reason != Py_None &&
-                       PyObject_RichCompareBool(reason, str_stop, Py_EQ) == 1);
-        Py_DECREF(reason);
-        if (!stopped) {
-            PyObject *item = PyObject_CallNoArgs(self->popleft);
-            if (item == NULL)
-                return SyncIterator_end(self);
-            if (!Py_IS_TYPE(item, CommentType))
-                return item;
-            /* A comment: the source's __next__ hands it to on_comment. */
-            PyObject *done = PyObject_CallMethodOneArg(self->queue, str_appendleft, item);
-            Py_DECREF(item);
-            if (done == NULL)
-                return SyncIterator_end(self);
-            Py_DECREF(done);
-        }
+    self->executing = 1;
+    PyObject *item = SyncIterator_advance(self);
+    if (item == NULL && self->state != DONE) {
+        stop_iteration_to_runtime_error();
+        item = SyncIterator_end(self);
     }
-    PyObject *item = PyObject_CallMethodNoArgs(self->source, str_next);
-    return item != NULL ? item : SyncIterator_end(self);
+    self->executing = 0;
+    return item;
 }
+
+static PyObject *
+SyncIterator_close(SyncIteratorObject *self, PyObject *Py_UNUSED(ignored))
+{
+    if (self->executing) {
+        PyErr_SetString(PyExc_ValueError, "generator already executing");
+        return NULL;
+    }
+    int running = self->state == RUNNING && self->source != NULL;
+    self->state = DONE;
+    if (running) {
+        PyObject *done = PyObject_CallMethodNoArgs(self->source, str_close);
+        if (done == NULL)
+            return NULL;
+        Py_DECREF(done);
+    }
+    Py_RETURN_NONE;
+}
+
+static PyMethodDef SyncIterator_methods[] = {
+    {"close", (PyCFunction)SyncIterator_close, METH_NOARGS,
+     "Close the source if the iteration started, as a generator's close() does."},
+    {NULL},
+};
 
 static PyMemberDef SyncIterator_members[] = {
     {"_source", T_OBJECT, offsetof(SyncIteratorObject, source), READONLY, NULL},
@@ -1429,7 +1526,7 @@ static PyMemberDef SyncIterator_members[] = {
 
 static PyType_Slot SyncIterator_slots[] = {
     {Py_tp_doc, "SyncQueueIterator(source)\n--\n\n"
-                "EventSource's iterator, its queued events returned without a generator."},
+                "EventSource's iterator: _sync_client._py_iterate without a generator frame."},
     {Py_tp_init, SyncIterator_init},
     {Py_tp_new, PyType_GenericNew},
     {Py_tp_dealloc, SyncIterator_dealloc},
@@ -1437,6 +1534,7 @@ static PyType_Slot SyncIterator_slots[] = {
     {Py_tp_traverse, SyncIterator_traverse},
     {Py_tp_clear, SyncIterator_clear},
     {Py_tp_members, SyncIterator_members},
+    {Py_tp_methods, SyncIterator_methods},
     {Py_tp_iter, PyObject_SelfIter},
     {Py_tp_iternext, SyncIterator_next},
     {0, NULL},
@@ -1445,7 +1543,7 @@ static PyType_Slot SyncIterator_slots[] = {
 static PyType_Spec SyncIterator_spec = {
     .name = "sse_post._speedups.SyncQueueIterator",
     .basicsize = sizeof(SyncIteratorObject),
-    .flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC,
+    .flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC | Py_TPFLAGS_IMMUTABLETYPE,
     .slots = SyncIterator_slots,
 };
 
@@ -1476,9 +1574,10 @@ add_iterator(PyObject *module)
         Py_DECREF(type);
         return -1;
     }
-    str_next = PyUnicode_InternFromString("__next__");
+    str_step = PyUnicode_InternFromString("_step");
+    str_comment = PyUnicode_InternFromString("_comment");
     str_close = PyUnicode_InternFromString("close");
-    if (str_next == NULL || str_close == NULL)
+    if (str_step == NULL || str_comment == NULL || str_close == NULL)
         return -1;
     type = PyType_FromSpec(&SyncIterator_spec);
     if (type == NULL || PyModule_AddObject(module, "SyncQueueIterator", type) < 0) {

@@ -145,3 +145,12 @@ async def test_trio_probe_sees_a_keyboard_interrupt_pending_for_the_main_task(
     assert probe() is True
     monkeypatch.setattr(runner, "ki_pending", False)
     assert probe() is False
+
+
+@pytest.mark.skipif(C_PARSER is None, reason="sse_post._speedups not built")
+@pytest.mark.parametrize("name", ["AsyncioProbe", "TrioProbe"])
+def test_a_compiled_probe_never_initialised_raises(name: str) -> None:
+    kind = getattr(importlib.import_module("sse_post._speedups"), name)
+    probe = kind.__new__(kind)
+    with pytest.raises(RuntimeError, match="not initialised"):
+        probe()

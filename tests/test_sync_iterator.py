@@ -170,3 +170,64 @@ def test_the_compiled_iterator_keeps_no_reference_to_what_it_returned(
     compiled = middle_refcount(server)
     monkeypatch.setattr(_sync_client, "_iterate", _sync_client._py_iterate)
     assert compiled == middle_refcount(server)
+
+
+def test_a_stop_iteration_from_a_callback_is_an_error_not_the_end(
+    iterator: str, server: Any
+) -> None:
+    # PEP 479: a StopIteration escaping the source's code must not end the loop quietly.
+    def on_comment(text: str) -> None:
+        raise StopIteration
+
+    gone = threading.Event()
+    url = burst(server, b"data: 1\n\n: a\n\ndata: 2\n\n", gone)
+    source = sse_post.EventSource(url, reconnect=False, on_comment=on_comment)
+    seen: list[str] = []
+
+    def loop() -> None:
+        for event in source:
+            seen.append(event.data)
+
+    with pytest.raises(RuntimeError, match="StopIteration") as caught:
+        loop()
+    assert isinstance(caught.value.__cause__, StopIteration)
+    assert seen == ["1"]
+    assert source.ready_state is sse_post.ReadyState.CLOSED
+    assert gone.wait(5), "the server still sees the client"
+
+
+def test_a_call_from_inside_the_iteration_is_refused(iterator: str, server: Any) -> None:
+    # A callback asking the same iterator for the next event (it is "executing"): the
+    # generator refuses with ValueError, and so must the compiled iterator.
+    url = burst(server, b"data: a\n\n: x\n\ndata: b\n\ndata: c\n\n")
+    got: list[BaseException] = []
+
+    def on_comment(text: str) -> None:
+        try:
+            next(it)
+        except ValueError as exc:
+            got.append(exc)
+            raise
+
+    source = sse_post.EventSource(url, reconnect=False, on_comment=on_comment)
+    it = iter(source)
+    assert next(it).data == "a"
+    with pytest.raises(ValueError, match="already executing"):
+        next(it)
+    assert len(got) == 1
+    assert source.ready_state is sse_post.ReadyState.CLOSED
+
+
+def test_close_of_the_iterator_closes_a_started_source_only(iterator: str, server: Any) -> None:
+    gone = threading.Event()
+    source = sse_post.EventSource(burst(server, b"data: 1\n\ndata: 2\n\n", gone), reconnect=False)
+    unstarted = iter(source)
+    unstarted.close()  # type: ignore[attr-defined]
+    assert source.ready_state is not sse_post.ReadyState.CLOSED
+    it = iter(source)
+    assert next(it).data == "1"
+    it.close()  # type: ignore[attr-defined]
+    assert source.ready_state is sse_post.ReadyState.CLOSED
+    assert gone.wait(5), "the server still sees the client"
+    with pytest.raises(StopIteration):
+        next(it)
