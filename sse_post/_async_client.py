@@ -20,7 +20,7 @@ from ._async_driver import AsyncDriver
 from ._async_exchange import _CLEANUP_TIMEOUT
 from ._checkpoints import cancel_probe, cancellation_point
 from ._events import Comment
-from ._parser import DEFAULT_MAX_EVENT_SIZE, SSEParser
+from ._parser import DEFAULT_MAX_EVENT_SIZE, SPEEDUPS
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
@@ -239,13 +239,13 @@ class _PyIterator:
 
 
 _Iterator: Any = _PyIterator
-if not TYPE_CHECKING and SSEParser.implementation == "c":
-    # The same switch as the parser's. The compiled core's iterator returns a queued
-    # event without the coroutine of __anext__ (0.3 us of the 0.6 us an event costs
-    # on a bulk stream), after the same checks; for everything else it calls __anext__.
-    from ._speedups import QueueIterator
-
-    class _Iterator(QueueIterator):
+if SPEEDUPS is not None:
+    # The compiled core's iterator returns a queued event without the coroutine of
+    # __anext__ (0.3 us of the 0.6 us an event costs on a bulk stream), after the same
+    # checks; for everything else it calls __anext__.
+    class _CIterator(SPEEDUPS.QueueIterator):  # type: ignore[misc]
         __slots__ = ()
         __doc__ = _PyIterator.__doc__
         __del__ = _PyIterator.__del__
+
+    _Iterator = _CIterator

@@ -11,6 +11,8 @@ from typing import TYPE_CHECKING, Any
 import anyio
 import anyio.lowlevel
 
+from ._parser import SPEEDUPS
+
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable
 
@@ -145,15 +147,5 @@ def _trio_probe() -> Callable[[], bool] | None:
     return may_be_cancelled
 
 
-def _compiled() -> Any:
-    # The compiled core's probes, under the parser's switch (SSE_POST_NO_EXTENSIONS).
-    from ._parser import SSEParser
-
-    if SSEParser.implementation != "c":
-        return None
-    from . import _speedups
-
-    return _speedups
-
-
-_COMPILED = _compiled()
+# The compiled core's probes, where it is in use.
+_COMPILED: Any = SPEEDUPS

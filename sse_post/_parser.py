@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import os
 import sys
-from typing import TYPE_CHECKING, ClassVar, Generic, Literal, overload
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, Literal, overload
 
 from ._parser_blocks import RUN_MIN, Blocks
 from ._parser_lines import HOLD, LONG_LINE, SLICE, LineBuffer
@@ -220,15 +220,7 @@ class SSEParser(LineBuffer, Blocks, Generic[_T]):
             # A chunk ending in a blank line (one event a read, the live case) is never
             # held (below): one test instead of the hold's.
             holdable = data[end - 1] != 0x0A
-            if (
-                not holdable
-                and not pending
-                and not self._data
-                and not self._event_type
-                and self._block_retry is None
-                and self._size + 3 * end <= self._limit
-                and (events := self._one_block(data)) is not None
-            ):
+            if not holdable and not pending and (events := self._one_block(data)) is not None:
                 return events
         else:
             holdable = True
@@ -277,10 +269,6 @@ class SSEParser(LineBuffer, Blocks, Generic[_T]):
             if (
                 self._held
                 and pending[-2] == 0x0A
-                and not self._data
-                and not self._event_type
-                and self._block_retry is None
-                and self._size + 3 * size <= self._limit
                 and (events := self._one_block(pending)) is not None
             ):
                 # The lines held back and this read make one block: in short, as above.
@@ -336,10 +324,15 @@ class SSEParser(LineBuffer, Blocks, Generic[_T]):
 #: The pure-Python parser, whichever SSEParser names: the reference and the fallback.
 PySSEParser = SSEParser
 
+#: The compiled core, where it is in use (else None): the one switch for every piece of
+#: it (the parser here, the iterators and the cancel probes elsewhere).
+SPEEDUPS: Any = None
+
 if not TYPE_CHECKING and os.environ.get("SSE_POST_NO_EXTENSIONS", "") in ("", "0"):
     try:
-        from ._speedups import SSEParser
+        from . import _speedups as SPEEDUPS
     except ImportError:  # not built (no compiler, or an sdist): the pure parser serves
         pass
     else:
+        SSEParser = SPEEDUPS.SSEParser
         SSEParser.__doc__ = PySSEParser.__doc__

@@ -39,6 +39,7 @@ class Blocks:
         _retry: int | None
         _comments: bool
         _size: int
+        _limit: int
 
     def _interpret(self, text: str) -> _Items:
         # `text` is whole lines, each ended by LF. A run of named events starting with
@@ -69,9 +70,17 @@ class Blocks:
         # A read of exactly one block (one event a read: the live case) of the commonest
         # shapes, when no block is open: a lone "data: " line, or "event: " and/or
         # "id: " lines before it, then the blank line. The spec's steps for it are those
-        # of the same cases in _steps; None for any other read, and for any with a CR
-        # (a line end of its own, which the regex excludes). (UTF-8 decodes the same
-        # piece by piece between ASCII field names as in one go.)
+        # of the same cases in _steps; None for any other read, for any with a CR (a
+        # line end of its own, which the regex excludes), and where an open block or the
+        # size limit needs the full steps. (UTF-8 decodes the same piece by piece between
+        # ASCII field names as in one go.)
+        if (
+            self._data
+            or self._event_type
+            or self._block_retry is not None
+            or self._size + 3 * len(data) > self._limit
+        ):
+            return None
         if data[0] == 0x64:  # "d"
             end = len(data) - 2  # the data line's LF
             if data[:6] != b"data: " or data.find(b"\n") != end or 0x0D in data:

@@ -13,7 +13,7 @@ import httpx
 
 from . import _httpx as adapter
 from ._events import Comment
-from ._parser import DEFAULT_MAX_EVENT_SIZE, SSEParser
+from ._parser import DEFAULT_MAX_EVENT_SIZE, SPEEDUPS
 from ._sync_driver import SyncDriver
 
 if TYPE_CHECKING:
@@ -215,10 +215,5 @@ def _py_iterate(source: EventSource) -> Iterator[ServerSentEvent]:
         source.close()  # also when the loop breaks out
 
 
-_iterate: Any = _py_iterate
-if not TYPE_CHECKING and SSEParser.implementation == "c":
-    # The same switch as the parser's. The compiled core's iterator takes the generator's
-    # steps for a queued event without resuming a frame; for everything else it calls
-    # the source's __next__, and it closes the source where the generator's `finally`
-    # would (the end, an error, a break).
-    from ._speedups import SyncQueueIterator as _iterate
+# With the compiled core, its iterator: the generator's steps without its frame.
+_iterate: Any = _py_iterate if SPEEDUPS is None else SPEEDUPS.SyncQueueIterator

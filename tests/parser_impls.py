@@ -35,6 +35,23 @@ IMPLEMENTATIONS = [
 ]
 
 
+#: Fixture params for a piece that exists in both implementations (the parser's
+#: iterators, the cancel probes): "python", then "c", skipped where the core was not built.
+BOTH = [
+    pytest.param("python", id="python"),
+    pytest.param(
+        "c",
+        id="c",
+        marks=pytest.mark.skipif(C_PARSER is None, reason="sse_post._speedups not built"),
+    ),
+]
+
+
+def core() -> Any:
+    """The compiled core module, for a test's "c" run (see BOTH)."""
+    return importlib.import_module("sse_post._speedups")
+
+
 def each_implementation(namespace: dict[str, Any]) -> Any:
     @pytest.fixture(scope="module", autouse=True, params=IMPLEMENTATIONS)
     def implementation(request: pytest.FixtureRequest) -> Iterator[type[Any]]:

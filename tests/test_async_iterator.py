@@ -16,29 +16,34 @@ import pytest
 
 import sse_post
 from sse_post import _async_client
+from sse_post._parser import SPEEDUPS
 
-from .parser_impls import C_PARSER
+from .parser_impls import BOTH, core
 
 pytestmark = pytest.mark.anyio
 EVERY = _async_client._SCHEDULE_EVERY
 
 
-@pytest.fixture(
-    params=[
-        pytest.param("python", id="python"),
-        pytest.param(
-            "c",
-            id="c",
-            marks=pytest.mark.skipif(C_PARSER is None, reason="sse_post._speedups not built"),
-        ),
-    ]
-)
+@pytest.fixture(params=BOTH)
 def iterator(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
     if request.param == "python":
         monkeypatch.setattr(_async_client, "_Iterator", _async_client._PyIterator)
     else:
-        assert _async_client._Iterator.__mro__[1].__name__ == "QueueIterator"
+        # What _async_client makes of the core's QueueIterator where the core is in use.
+        compiled = type(
+            "_CIterator",
+            (core().QueueIterator,),
+            {"__slots__": (), "__del__": _async_client._PyIterator.__del__},
+        )
+        monkeypatch.setattr(_async_client, "_Iterator", compiled)
     return str(request.param)
+
+
+def test_the_compiled_iterator_is_the_default_where_the_core_is_in_use() -> None:
+    compiled = _async_client._Iterator is not _async_client._PyIterator
+    assert compiled is (SPEEDUPS is not None)
+    if compiled:
+        assert issubclass(_async_client._Iterator, SPEEDUPS.QueueIterator)
 
 
 def burst(server: Any, body: bytes) -> str:

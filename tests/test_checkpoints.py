@@ -6,7 +6,6 @@ skipped where the core was not built)."""
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Callable
 
 import anyio
@@ -15,31 +14,22 @@ import pytest
 
 from sse_post import SSEParser, _checkpoints
 from sse_post._checkpoints import cancel_probe, cancellation_point
+from sse_post._parser import SPEEDUPS
 
-from .parser_impls import C_PARSER
+from .parser_impls import BOTH, C_PARSER, core
 
 pytestmark = pytest.mark.anyio
 
 
-@pytest.fixture(
-    autouse=True,
-    params=[
-        pytest.param("python", id="python"),
-        pytest.param(
-            "c",
-            id="c",
-            marks=pytest.mark.skipif(C_PARSER is None, reason="sse_post._speedups not built"),
-        ),
-    ],
-)
+@pytest.fixture(autouse=True, params=BOTH)
 def probes(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
-    compiled = None if request.param == "python" else importlib.import_module("sse_post._speedups")
-    monkeypatch.setattr(_checkpoints, "_COMPILED", compiled)
+    monkeypatch.setattr(_checkpoints, "_COMPILED", None if request.param == "python" else core())
     return str(request.param)
 
 
-def test_the_compiled_probes_are_the_default_where_the_core_is() -> None:
-    assert (_checkpoints._compiled() is not None) is (SSEParser.implementation == "c")
+def test_the_core_is_in_use_where_the_parser_is_compiled() -> None:
+    # The one switch every compiled piece follows (the probes here: _COMPILED).
+    assert (SPEEDUPS is not None) is (SSEParser.implementation == "c")
 
 
 def test_each_implementation_makes_its_own_probe(probes: str, anyio_backend: str) -> None:
@@ -150,7 +140,7 @@ async def test_trio_probe_sees_a_keyboard_interrupt_pending_for_the_main_task(
 @pytest.mark.skipif(C_PARSER is None, reason="sse_post._speedups not built")
 @pytest.mark.parametrize("name", ["AsyncioProbe", "TrioProbe"])
 def test_a_compiled_probe_never_initialised_raises(name: str) -> None:
-    kind = getattr(importlib.import_module("sse_post._speedups"), name)
+    kind = getattr(core(), name)
     probe = kind.__new__(kind)
     with pytest.raises(RuntimeError, match="not initialised"):
         probe()

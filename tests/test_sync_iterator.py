@@ -8,7 +8,6 @@ was not built."""
 from __future__ import annotations
 
 import gc
-import importlib
 import sys
 import threading
 from typing import Any
@@ -16,33 +15,25 @@ from typing import Any
 import pytest
 
 import sse_post
-from sse_post import SSEParser, _sync_client
+from sse_post import _sync_client
+from sse_post._parser import SPEEDUPS
 
-from .parser_impls import C_PARSER
+from .parser_impls import BOTH, C_PARSER, core
 
 
-@pytest.fixture(
-    params=[
-        pytest.param("python", id="python"),
-        pytest.param(
-            "c",
-            id="c",
-            marks=pytest.mark.skipif(C_PARSER is None, reason="sse_post._speedups not built"),
-        ),
-    ]
-)
+@pytest.fixture(params=BOTH)
 def iterator(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
-    if request.param == "python":
-        monkeypatch.setattr(_sync_client, "_iterate", _sync_client._py_iterate)
-    else:
-        compiled = importlib.import_module("sse_post._speedups").SyncQueueIterator
-        monkeypatch.setattr(_sync_client, "_iterate", compiled)
+    pure = request.param == "python"
+    compiled = _sync_client._py_iterate if pure else core().SyncQueueIterator
+    monkeypatch.setattr(_sync_client, "_iterate", compiled)
     return str(request.param)
 
 
-def test_the_compiled_iterator_is_the_default_where_the_core_is() -> None:
-    expected = "SyncQueueIterator" if SSEParser.implementation == "c" else "_py_iterate"
-    assert _sync_client._iterate.__name__ == expected
+def test_the_compiled_iterator_is_the_default_where_the_core_is_in_use() -> None:
+    pure = SPEEDUPS is None
+    assert _sync_client._iterate is (
+        _sync_client._py_iterate if pure else SPEEDUPS.SyncQueueIterator
+    )
 
 
 def burst(server: Any, body: bytes, gone: threading.Event | None = None) -> str:
@@ -165,8 +156,7 @@ def test_the_compiled_iterator_keeps_no_reference_to_what_it_returned(
 ) -> None:
     # The same event of the same stream, as many references with either iterator (the
     # flow's list of the read's events holds it too, until the next read).
-    core = importlib.import_module("sse_post._speedups")
-    monkeypatch.setattr(_sync_client, "_iterate", core.SyncQueueIterator)
+    monkeypatch.setattr(_sync_client, "_iterate", core().SyncQueueIterator)
     compiled = middle_refcount(server)
     monkeypatch.setattr(_sync_client, "_iterate", _sync_client._py_iterate)
     assert compiled == middle_refcount(server)
