@@ -1103,22 +1103,17 @@ static PyType_Spec Ready_spec = {
     .slots = Ready_slots,
 };
 
+/* What both iterators (async and sync) hold: the source, its deque (for its life) and
+   the deque's popleft; the functions below serve both types. */
 typedef struct {
     PyObject_HEAD
-    PyObject *source;
-    PyObject *queue, *popleft; /* the source's deque, for its life, and its popleft */
-    Py_ssize_t fast, every;
+    PyObject *source, *queue, *popleft;
     PyObject *weakreflist;
-} QueueIteratorObject;
+} QueueHead;
 
 static int
-QueueIterator_init(QueueIteratorObject *self, PyObject *args, PyObject *kwds)
+queue_bind(QueueHead *self, PyObject *source)
 {
-    static char *kwlist[] = {"source", "every", NULL};
-    PyObject *source;
-    Py_ssize_t every;
-    if (!PyArg_ParseTupleAndKeywords(args, kwds, "On:QueueIterator", kwlist, &source, &every))
-        return -1;
     PyObject *queue = PyObject_GetAttr(source, str_queue);
     if (queue == NULL)
         return -1;
@@ -1130,13 +1125,11 @@ QueueIterator_init(QueueIteratorObject *self, PyObject *args, PyObject *kwds)
     Py_XSETREF(self->source, Py_NewRef(source));
     Py_XSETREF(self->queue, queue);
     Py_XSETREF(self->popleft, popleft);
-    self->fast = 0;
-    self->every = every;
     return 0;
 }
 
 static int
-QueueIterator_traverse(QueueIteratorObject *self, visitproc visit, void *arg)
+queue_traverse(QueueHead *self, visitproc visit, void *arg)
 {
     Py_VISIT(Py_TYPE(self));
     Py_VISIT(self->source);
@@ -1146,7 +1139,7 @@ QueueIterator_traverse(QueueIteratorObject *self, visitproc visit, void *arg)
 }
 
 static int
-QueueIterator_clear(QueueIteratorObject *self)
+queue_clear(QueueHead *self)
 {
     Py_CLEAR(self->source);
     Py_CLEAR(self->queue);
@@ -1155,15 +1148,35 @@ QueueIterator_clear(QueueIteratorObject *self)
 }
 
 static void
-QueueIterator_dealloc(QueueIteratorObject *self)
+queue_free(QueueHead *self)
 {
     PyTypeObject *type = Py_TYPE(self);
     PyObject_GC_UnTrack(self);
     if (self->weakreflist != NULL)
         PyObject_ClearWeakRefs((PyObject *)self);
-    QueueIterator_clear(self);
+    queue_clear(self);
     type->tp_free(self);
     Py_DECREF(type);
+}
+
+typedef struct {
+    QueueHead head;
+    Py_ssize_t fast, every;
+} QueueIteratorObject;
+
+static int
+QueueIterator_init(QueueIteratorObject *self, PyObject *args, PyObject *kwds)
+{
+    static char *kwlist[] = {"source", "every", NULL};
+    PyObject *source;
+    Py_ssize_t every;
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "On:QueueIterator", kwlist, &source, &every))
+        return -1;
+    if (queue_bind(&self->head, source) < 0)
+        return -1;
+    self->fast = 0;
+    self->every = every;
+    return 0;
 }
 
 static PyObject *
@@ -1190,16 +1203,16 @@ is_stopped(PyObject *source)
 static int
 QueueIterator_ready(QueueIteratorObject *self)
 {
-    if (self->popleft == NULL)
+    if (self->head.popleft == NULL)
         return 0;
-    Py_ssize_t queued = PyObject_Length(self->queue);
+    Py_ssize_t queued = PyObject_Length(self->head.queue);
     if (queued <= 0)
         return queued < 0 ? -1 : 0;
-    int stopped = is_stopped(self->source);
+    int stopped = is_stopped(self->head.source);
     if (stopped != 0)
         return stopped < 0 ? -1 : 0;
     /* The cancellation point of the call: the probe says whether it could raise. */
-    PyObject *probe = PyObject_GetAttr(self->source, str_probe);
+    PyObject *probe = PyObject_GetAttr(self->head.source, str_probe);
     if (probe == NULL)
         return -1;
     int cancelled;
@@ -1219,7 +1232,7 @@ QueueIterator_ready(QueueIteratorObject *self)
 static PyObject *
 QueueIterator_anext(QueueIteratorObject *self)
 {
-    if (self->source == NULL) {
+    if (self->head.source == NULL) {
         PyErr_SetString(PyExc_RuntimeError, "the iterator has been cleared");
         return NULL;
     }
@@ -1228,7 +1241,7 @@ QueueIterator_anext(QueueIteratorObject *self)
         if (ready < 0)
             return NULL;
         if (ready) {
-            PyObject *item = PyObject_CallNoArgs(self->popleft);
+            PyObject *item = PyObject_CallNoArgs(self->head.popleft);
             if (item == NULL)
                 return NULL;
             if (!Py_IS_TYPE(item, CommentType)) {
@@ -1242,7 +1255,7 @@ QueueIterator_anext(QueueIteratorObject *self)
                 return (PyObject *)ready_value;
             }
             /* A comment: the source's __anext__ hands it to on_comment. */
-            PyObject *done = PyObject_CallMethodOneArg(self->queue, str_appendleft, item);
+            PyObject *done = PyObject_CallMethodOneArg(self->head.queue, str_appendleft, item);
             Py_DECREF(item);
             if (done == NULL)
                 return NULL;
@@ -1252,19 +1265,19 @@ QueueIterator_anext(QueueIteratorObject *self)
     else {
         /* Time for a schedule point: the source's __anext__ makes it, told so. */
         PyObject *due = PyLong_FromSsize_t(self->every);
-        if (due == NULL || PyObject_SetAttr(self->source, str_unscheduled, due) < 0) {
+        if (due == NULL || PyObject_SetAttr(self->head.source, str_unscheduled, due) < 0) {
             Py_XDECREF(due);
             return NULL;
         }
         Py_DECREF(due);
         self->fast = 0;
     }
-    return PyObject_CallMethodNoArgs(self->source, str_anext);
+    return PyObject_CallMethodNoArgs(self->head.source, str_anext);
 }
 
 static PyMemberDef QueueIterator_members[] = {
-    {"_source", T_OBJECT, offsetof(QueueIteratorObject, source), READONLY, NULL},
-    {"__weaklistoffset__", T_PYSSIZET, offsetof(QueueIteratorObject, weakreflist), READONLY},
+    {"_source", T_OBJECT, offsetof(QueueIteratorObject, head.source), READONLY, NULL},
+    {"__weaklistoffset__", T_PYSSIZET, offsetof(QueueIteratorObject, head.weakreflist), READONLY},
     {NULL},
 };
 
@@ -1274,9 +1287,9 @@ static PyType_Slot QueueIterator_slots[] = {
                 "coroutine."},
     {Py_tp_init, QueueIterator_init},
     {Py_tp_new, PyType_GenericNew},
-    {Py_tp_dealloc, QueueIterator_dealloc},
-    {Py_tp_traverse, QueueIterator_traverse},
-    {Py_tp_clear, QueueIterator_clear},
+    {Py_tp_dealloc, queue_free},
+    {Py_tp_traverse, queue_traverse},
+    {Py_tp_clear, queue_clear},
     {Py_tp_members, QueueIterator_members},
     {Py_am_aiter, QueueIterator_aiter},
     {Py_am_anext, QueueIterator_anext},
@@ -1303,11 +1316,8 @@ static PyType_Spec QueueIterator_spec = {
 enum { FRESH, RUNNING, DONE };
 
 typedef struct {
-    PyObject_HEAD
-    PyObject *source;
-    PyObject *queue, *popleft;
+    QueueHead head;
     int state, executing;
-    PyObject *weakreflist;
 } SyncIteratorObject;
 
 static PyObject *str_step, *str_comment, *str_close;
@@ -1319,42 +1329,14 @@ SyncIterator_init(SyncIteratorObject *self, PyObject *args, PyObject *kwds)
     PyObject *source;
     if (!PyArg_ParseTupleAndKeywords(args, kwds, "O:SyncQueueIterator", kwlist, &source))
         return -1;
-    if (self->source != NULL) {
+    if (self->head.source != NULL) {
         PyErr_SetString(PyExc_RuntimeError, "SyncQueueIterator is already initialised");
         return -1;
     }
-    PyObject *queue = PyObject_GetAttr(source, str_queue);
-    if (queue == NULL)
+    if (queue_bind(&self->head, source) < 0)
         return -1;
-    PyObject *popleft = PyObject_GetAttr(queue, str_popleft);
-    if (popleft == NULL) {
-        Py_DECREF(queue);
-        return -1;
-    }
-    self->source = Py_NewRef(source);
-    self->queue = queue;
-    self->popleft = popleft;
     self->state = FRESH;
     self->executing = 0;
-    return 0;
-}
-
-static int
-SyncIterator_traverse(SyncIteratorObject *self, visitproc visit, void *arg)
-{
-    Py_VISIT(Py_TYPE(self));
-    Py_VISIT(self->source);
-    Py_VISIT(self->queue);
-    Py_VISIT(self->popleft);
-    return 0;
-}
-
-static int
-SyncIterator_clear(SyncIteratorObject *self)
-{
-    Py_CLEAR(self->source);
-    Py_CLEAR(self->queue);
-    Py_CLEAR(self->popleft);
     return 0;
 }
 
@@ -1362,12 +1344,12 @@ static void
 SyncIterator_finalize(SyncIteratorObject *self)
 {
     /* Dropped while running (a break, or an exception in the loop's body): close. */
-    if (self->state != RUNNING || self->source == NULL)
+    if (self->state != RUNNING || self->head.source == NULL)
         return;
     self->state = DONE;
     PyObject *type, *value, *traceback;
     PyErr_Fetch(&type, &value, &traceback);
-    PyObject *done = PyObject_CallMethodNoArgs(self->source, str_close);
+    PyObject *done = PyObject_CallMethodNoArgs(self->head.source, str_close);
     if (done == NULL)
         PyErr_WriteUnraisable((PyObject *)self);
     Py_XDECREF(done);
@@ -1377,15 +1359,9 @@ SyncIterator_finalize(SyncIteratorObject *self)
 static void
 SyncIterator_dealloc(SyncIteratorObject *self)
 {
-    PyTypeObject *type = Py_TYPE(self);
     if (PyObject_CallFinalizerFromDealloc((PyObject *)self) < 0)
         return; /* resurrected */
-    PyObject_GC_UnTrack(self);
-    if (self->weakreflist != NULL)
-        PyObject_ClearWeakRefs((PyObject *)self);
-    SyncIterator_clear(self);
-    type->tp_free(self);
-    Py_DECREF(type);
+    queue_free(&self->head);
 }
 
 /* Replace the pending exception (new, a normalized value) so that `first` is its
@@ -1430,7 +1406,7 @@ SyncIterator_end(SyncIteratorObject *self)
     self->state = DONE;
     PyObject *type, *value, *traceback;
     PyErr_Fetch(&type, &value, &traceback);
-    PyObject *done = PyObject_CallMethodNoArgs(self->source, str_close);
+    PyObject *done = PyObject_CallMethodNoArgs(self->head.source, str_close);
     if (done != NULL) {
         Py_DECREF(done);
         PyErr_Restore(type, value, traceback);
@@ -1445,26 +1421,26 @@ SyncIterator_advance(SyncIteratorObject *self)
 {
     for (;;) {
         for (;;) {
-            Py_ssize_t queued = PyObject_Length(self->queue);
+            Py_ssize_t queued = PyObject_Length(self->head.queue);
             if (queued < 0)
                 return NULL;
             if (queued == 0)
                 break;
-            int stopped = is_stopped(self->source);
+            int stopped = is_stopped(self->head.source);
             if (stopped < 0)
                 return NULL;
             if (stopped)
                 break; /* what is queued is dropped: _step() says the stream is over */
-            PyObject *item = PyObject_CallNoArgs(self->popleft);
+            PyObject *item = PyObject_CallNoArgs(self->head.popleft);
             if (item == NULL || !Py_IS_TYPE(item, CommentType))
                 return item;
-            PyObject *done = PyObject_CallMethodOneArg(self->source, str_comment, item);
+            PyObject *done = PyObject_CallMethodOneArg(self->head.source, str_comment, item);
             Py_DECREF(item);
             if (done == NULL)
                 return NULL;
             Py_DECREF(done);
         }
-        PyObject *more = PyObject_CallMethodNoArgs(self->source, str_step);
+        PyObject *more = PyObject_CallMethodNoArgs(self->head.source, str_step);
         if (more == NULL)
             return NULL;
         int going = PyObject_IsTrue(more);
@@ -1481,7 +1457,7 @@ SyncIterator_next(SyncIteratorObject *self)
         PyErr_SetString(PyExc_ValueError, "generator already executing");
         return NULL;
     }
-    if (self->state == DONE || self->source == NULL)
+    if (self->state == DONE || self->head.source == NULL)
         return NULL;
     self->state = RUNNING;
     self->executing = 1;
@@ -1501,10 +1477,10 @@ SyncIterator_close(SyncIteratorObject *self, PyObject *Py_UNUSED(ignored))
         PyErr_SetString(PyExc_ValueError, "generator already executing");
         return NULL;
     }
-    int running = self->state == RUNNING && self->source != NULL;
+    int running = self->state == RUNNING && self->head.source != NULL;
     self->state = DONE;
     if (running) {
-        PyObject *done = PyObject_CallMethodNoArgs(self->source, str_close);
+        PyObject *done = PyObject_CallMethodNoArgs(self->head.source, str_close);
         if (done == NULL)
             return NULL;
         Py_DECREF(done);
@@ -1519,8 +1495,8 @@ static PyMethodDef SyncIterator_methods[] = {
 };
 
 static PyMemberDef SyncIterator_members[] = {
-    {"_source", T_OBJECT, offsetof(SyncIteratorObject, source), READONLY, NULL},
-    {"__weaklistoffset__", T_PYSSIZET, offsetof(SyncIteratorObject, weakreflist), READONLY},
+    {"_source", T_OBJECT, offsetof(SyncIteratorObject, head.source), READONLY, NULL},
+    {"__weaklistoffset__", T_PYSSIZET, offsetof(SyncIteratorObject, head.weakreflist), READONLY},
     {NULL},
 };
 
@@ -1531,8 +1507,8 @@ static PyType_Slot SyncIterator_slots[] = {
     {Py_tp_new, PyType_GenericNew},
     {Py_tp_dealloc, SyncIterator_dealloc},
     {Py_tp_finalize, SyncIterator_finalize},
-    {Py_tp_traverse, SyncIterator_traverse},
-    {Py_tp_clear, SyncIterator_clear},
+    {Py_tp_traverse, queue_traverse},
+    {Py_tp_clear, queue_clear},
     {Py_tp_members, SyncIterator_members},
     {Py_tp_methods, SyncIterator_methods},
     {Py_tp_iter, PyObject_SelfIter},
