@@ -114,6 +114,29 @@ def test_one_read_per_event_keeps_ids_limits_and_bad_bytes():
     assert parser.last_event_id == "9"
 
 
+def test_a_small_read_that_ends_a_block_and_opens_the_next():
+    # Small reads rarely line up with events: one ends the held lines' block and goes on
+    # into the next one. The next block's lines wait for their own end, and an oversized
+    # line in the same read still lets the finished event through before the error.
+    parser = SSEParser()
+    assert parser.feed(b"event: a\nid: 1\nda") == []
+    assert parser.feed(b'ta: {"x"}\n\nevent: b\nid') == [E(event="a", data='{"x"}', id="1")]
+    assert (parser.last_event_id, parser.mid_event) == ("1", True)
+    assert parser.feed(b": 2\ndata: y\n\n\ndata: z\n\n") == [
+        E(event="b", data="y", id="2"),
+        E(data="z", id="2"),
+    ]
+    assert (parser.last_event_id, parser.mid_event) == ("2", False)
+    assert parser.feed(b"id: 3\n") == []
+    assert parser.feed(b"data: w\n\nretry: 5\nda") == [E(data="w", id="3")]
+    assert parser.retry == 5  # at once, as for any read
+    parser = SSEParser(max_event_size=64)
+    assert parser.feed(b"id: 1\n") == []
+    assert parser.feed(b"data: x\n\ndata: " + b"y" * 70 + b"\n") == [E(data="x", id="1")]
+    with pytest.raises(sse_post.EventTooLargeError):
+        parser.feed(b"\n")
+
+
 SPLITTERS = [
     pytest.param(whole, id="whole"),
     pytest.param(bytewise, id="bytewise"),
