@@ -243,7 +243,12 @@ class SSEParser(LineBuffer, Blocks, Generic[_T]):
             and 0x0D not in data
             and (0x79 not in data or b"y:" not in data)  # a "y" first: one memchr
             and (0x79 not in pending or b"y:" not in pending)
-            and ((first := data[0]) > 0x3A or (first != 0x0A and first != 0x3A))
+            and (
+                (first := data[0]) > 0x3A
+                or (first != 0x0A and first != 0x3A)
+                or (first == 0x0A and pending and pending[-1] != 0x0A)
+                or (first == 0x3A and not pending.endswith(b"retry"))
+            )
             and self._size + 3 * (len(pending) + end + 1) <= self._hold_limit
         ):
             # Small reads (a few bytes each, as some servers and proxies send) end lines
@@ -251,8 +256,9 @@ class SSEParser(LineBuffer, Blocks, Generic[_T]):
             # block ends (no blank line, no retry: field, no comment to return, no way to
             # reach the limit) wait whole in the buffer and are interpreted with the line
             # that ends their block: one decode and one pass a block, not one a read.
-            # (A chunk opening with LF or a colon is not held: it may end a blank line
-            # or a "retry" split before its colon.)
+            # (A chunk opening with LF is held only when it ends a line begun before it,
+            # not a blank line; one opening with a colon only when it cannot complete a
+            # "retry" field name split before it.)
             pending += data
             self._held = True
             return []
