@@ -63,7 +63,27 @@ class AsyncDriver(SourceCore):
             raise RuntimeError("this AsyncEventSource is already being iterated elsewhere")
         self._busy = True
         try:
-            return await self._advance()
+            if self._ops is None:
+                self._start()
+            ops, result = self._ops, None
+            while True:
+                try:
+                    op = ops.send(result)
+                except StopIteration:
+                    self._interrupt("stop")
+                    return False
+                if op is READ and self._exchange.socket is not None:
+                    result = await self._read(None)
+                elif type(op) is Deliver:
+                    self._queue.extend(op.items)
+                    if self._flow.idle_timeout is not None:
+                        self._idle_at = anyio.current_time() + self._flow.idle_timeout
+                    return True
+                elif op is CLOSE:
+                    await self._exchange.close_response()
+                    result = None
+                else:
+                    result = await self._scoped(op)
         except BaseException:
             self._interrupt("stop")
             raise
@@ -71,29 +91,6 @@ class AsyncDriver(SourceCore):
             self._busy = False
             if self._reason == "stop":
                 await self._finish()
-
-    async def _advance(self) -> bool:
-        if self._ops is None:
-            self._start()
-        ops, result = self._ops, None
-        while True:
-            try:
-                op = ops.send(result)
-            except StopIteration:
-                self._interrupt("stop")
-                return False
-            if op is READ and self._exchange.socket is not None:
-                result = await self._read(None)
-            elif type(op) is Deliver:
-                self._queue.extend(op.items)
-                if self._flow.idle_timeout is not None:
-                    self._idle_at = anyio.current_time() + self._flow.idle_timeout
-                return True
-            elif op is CLOSE:
-                await self._exchange.close_response()
-                result = None
-            else:
-                result = await self._scoped(op)
 
     async def _scoped(self, op: Any) -> Any:
         # One operation in a cancel scope of its own, which an interrupt, the deadline or

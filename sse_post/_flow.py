@@ -15,6 +15,7 @@ it otherwise. The drivers close the open response whenever the generator stops.
 
 from __future__ import annotations
 
+import sys
 from typing import TYPE_CHECKING, Any
 
 from ._bodies import EXCERPT_SIZE, decoder_of, read_body
@@ -24,7 +25,7 @@ from ._errors import (
     ResponseError,
 )
 from ._lifecycle import ProtocolRules
-from ._ops import CLOSE, READ, Failed, Head, Interrupted, Send
+from ._ops import CLOSE, READ, Deliver, Failed, Head, Interrupted, Send
 from ._parser import SSEParser
 from ._policy import Raise, ReadyState, Stop, Verdict, Wait, parse_retry_after
 from ._redirects import next_hop
@@ -188,6 +189,17 @@ class StreamFlow(ProtocolRules):
         if self.on_open is not None:
             self.on_open(head.raw)
         protocol = self.protocol
+        # Most streams have no protocol to consult and no comments to sort out: their
+        # events are delivered here, inline (a live stream delivers one event a read).
+        plain = protocol is None and not self.comments
+        fresh = 2  # the events that still count for the session (see _deliver)
+        # One Deliver for the stream, refilled: the driver takes its items before it
+        # resumes the flow, and the dataclass's __init__ is a Python call per event.
+        deliver = Deliver([])
+        # A feed that crossed max_event_size returned the events before the oversized
+        # block, which opened after them, in the same chunk, at most 3 bytes a byte
+        # (U+FFFD): only a chunk over a third of the cap can leave an error waiting.
+        cap = (self.max_event_size or sys.maxsize) // 3
         error: BaseException | None = None
         ended = restart = False
         try:
@@ -209,12 +221,18 @@ class StreamFlow(ProtocolRules):
                         break
                     events = parser.feed(chunk)
                     if events:
-                        if (yield from self._deliver(events, protocol)):
-                            ended = True
-                            break
-                        # A feed that crossed max_event_size returned the events before
-                        # the oversized one: its error comes now, not with the next bytes.
-                        parser.feed(b"")
+                        if not plain:
+                            if (yield from self._deliver(events, protocol)):
+                                ended = True
+                                break
+                        else:
+                            if fresh:
+                                fresh = self._count(events, fresh)
+                            self.last_event = events[-1]  # type: ignore[assignment]
+                            deliver.items = events
+                            yield deliver
+                        if len(chunk) > cap:
+                            parser.feed(b"")  # the waiting error comes now, not later
                     continue
                 # Decoded piece by piece, each bounded, each parsed before the next is
                 # inflated: the parser's cap stops a bomb early.

@@ -44,6 +44,15 @@ class ProtocolRules:
     def _interrupted(self, result: Interrupted) -> Action:
         raise NotImplementedError  # the flow's
 
+    def _count(self, events: list[Any], fresh: int) -> int:
+        """Tell the session of up to ``fresh`` delivered events (it counts the first two
+        of a connection); how many may still count."""
+        if self.first_event is None:
+            self.first_event = events[0]
+        for event in events[:fresh]:
+            self.session.event(event)
+        return max(0, fresh - len(events))
+
     def _deliver(
         self, items: list[Any], protocol: StreamProtocol | None
     ) -> Generator[Op, Result, bool]:
@@ -53,11 +62,7 @@ class ProtocolRules:
         if not events:
             yield Deliver(items)  # comments only
             return False
-        if self.first_event is None:
-            self.first_event = events[0]
-        self.session.event(events[0])
-        if len(events) > 1:
-            self.session.event(events[1])
+        self._count(events, 2)
         if protocol is not None:
             for index, item in enumerate(items):
                 if type(item) is Comment:

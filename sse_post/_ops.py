@@ -30,7 +30,8 @@ class Send:
 @final
 @dataclass(slots=True)
 class Deliver:
-    """Hand these events (and comments, in stream order) to the caller."""
+    """Hand these events (and comments, in stream order) to the caller; take them before
+    resuming the flow, which may refill the same ``Deliver`` for the next ones."""
 
     items: list[Any]
 

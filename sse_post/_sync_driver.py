@@ -53,7 +53,32 @@ class SyncDriver(SourceCore):
                 raise RuntimeError("this EventSource is already being iterated elsewhere")
             self._owner = threading.get_ident()
         try:
-            return self._advance()
+            if self._ops is None:
+                if self._reason == "stop":
+                    return False
+                flow = self._flow
+                self._ops = flow.run()
+                self._watch = Watch(self) if flow.idle_timeout or flow.deadline else None
+            ops, result = self._ops, None
+            while True:
+                try:
+                    op = ops.send(result)
+                except StopIteration:
+                    self._interrupt("stop")
+                    return False
+                # A read and a delivery, once per event on a live stream, inline.
+                if op is READ:
+                    result = self._read()
+                elif type(op) is Deliver:
+                    self._queue.extend(op.items)
+                    if self._watch is not None:
+                        self._watch.poke()
+                    return True
+                else:
+                    result = self._perform(op)
+        except BaseException:
+            self._interrupt("stop")  # an error, or KeyboardInterrupt: end and clean up
+            raise
         finally:
             with self._lock:
                 self._owner = None
@@ -64,36 +89,7 @@ class SyncDriver(SourceCore):
         assert self._on_comment is not None
         self._on_comment(comment.text)
 
-    def _advance(self) -> bool:
-        # Runs the flow until it delivers (True) or ends (False).
-        if self._ops is None:
-            if self._reason == "stop":
-                return False
-            self._ops = self._flow.run()
-            self._watch = Watch(self) if self._flow.idle_timeout or self._flow.deadline else None
-        result: Any = None
-        try:
-            while True:
-                try:
-                    op = self._ops.send(result)
-                except StopIteration:
-                    self._interrupt("stop")
-                    return False
-                result = self._perform(op)
-                if result is _DELIVERED:
-                    return True
-        except BaseException:
-            self._interrupt("stop")  # an error, or KeyboardInterrupt: end and clean up
-            raise
-
     def _perform(self, op: Any) -> Any:
-        if op is READ:
-            return self._read()
-        if type(op) is Deliver:
-            self._queue.extend(op.items)
-            if self._watch is not None:
-                self._watch.poke()
-            return _DELIVERED
         if op is CLOSE:
             self._exchange.close_response()
             return None
@@ -102,8 +98,7 @@ class SyncDriver(SourceCore):
         return self._wait(op.seconds)
 
     def _read(self) -> Any:
-        reason = self._take_reason()
-        if reason is not None:
+        if self._reason is not None and (reason := self._take_reason()) is not None:
             return Interrupted(reason)
         try:
             return next(self._exchange.chunks, b"")  # type: ignore[arg-type]
@@ -149,6 +144,3 @@ class SyncDriver(SourceCore):
         self._exchange.close()
         self._release_signal()
         self._closed.set()
-
-
-_DELIVERED = object()

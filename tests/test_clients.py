@@ -446,9 +446,13 @@ class TestLimits:
             h.send(b"data: ok\n\ndata: " + b"x" * 5000)
             h.wait_client_gone()
 
-        out = run(server.route(script), max_event_size=1000, idle_timeout=30)
+        url = server.route(script)
+        out = run(url, max_event_size=1000, idle_timeout=30)
         assert out.data == ["ok"]
         assert isinstance(out.error, sse_post.EventTooLargeError)
+        # The client left first: the error did not wait for the server to give up.
+        (request,) = server.requests_to(url)
+        assert request.client_gone.wait(10)
 
 
 class TestHooks:
