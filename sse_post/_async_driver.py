@@ -47,6 +47,7 @@ class AsyncDriver(SourceCore):
         self._auth, self._timeout = auth, timeout
         self._lock = threading.RLock()  # abort() may come from any thread, or a signal
         self._busy = False
+        self._then_read = False  # the flow's last delivery asked for the next read
         self._scope: anyio.CancelScope | None = None
         self._loop_thread: int | None = None
         self._call_soon: Callable[[Callable[[], object]], object] | None = None
@@ -66,16 +67,20 @@ class AsyncDriver(SourceCore):
             if self._ops is None:
                 self._start()
             ops, result = self._ops, None
+            op: Any = READ if self._then_read else None  # the last delivery asked for it
+            self._then_read = False
             while True:
-                try:
-                    op = ops.send(result)
-                except StopIteration:
-                    self._interrupt("stop")
-                    return False
+                if op is None:
+                    try:
+                        op = ops.send(result)
+                    except StopIteration:
+                        self._interrupt("stop")
+                        return False
                 if op is READ and self._exchange.socket is not None:
                     result = await self._read(None)
                 elif type(op) is Deliver:
                     self._queue.extend(op.items)
+                    self._then_read = op.then_read
                     if self._flow.idle_timeout is not None:
                         self._idle_at = anyio.current_time() + self._flow.idle_timeout
                     return True
@@ -84,6 +89,7 @@ class AsyncDriver(SourceCore):
                     result = None
                 else:
                     result = await self._scoped(op)
+                op = None
         except BaseException:
             self._interrupt("stop")
             raise
@@ -130,6 +136,7 @@ class AsyncDriver(SourceCore):
         if flow.deadline is not None:
             self._end_at = anyio.current_time() + flow.deadline
         self._ops = flow.run()
+        self._then_read = False
 
     async def _read(self, scope: anyio.CancelScope | None) -> Any:
         # Without a scope, the live path: an HTTP/1.1 body with no timer to watch is read

@@ -2,7 +2,8 @@
 
 Shaped like httpx's auth flow (``httpx/_auth.py``): `StreamFlow.run` is a generator that
 yields operations (`Send`, `READ`, `Deliver`, `Wait`, `CLOSE`) and is sent back what
-happened (a `Head`, bytes, a `Failed`, an `Interrupted`). The drivers (``_sync_driver``,
+happened (a `Head`, bytes, a `Failed`, an `Interrupted`; after a `Deliver` with
+``then_read``, what the next `READ` gave). The drivers (``_sync_driver``,
 ``_async_driver``) only perform operations; like h11's ``_state.py``, everything that
 changes a source's state lives here, with its mixin ``_lifecycle`` (the protocol's rules)
 and ``_bodies`` (bodies that are not streams): ready state, attempts, the last event ID,
@@ -194,8 +195,10 @@ class StreamFlow(ProtocolRules):
         plain = protocol is None and not self.comments
         fresh = 2  # the events that still count for the session (see _deliver)
         # One Deliver for the stream, refilled: the driver takes its items before it
-        # resumes the flow, and the dataclass's __init__ is a Python call per event.
-        deliver = Deliver([])
+        # resumes the flow, and the dataclass's __init__ is a Python call per event. It
+        # asks for the next read too, so that the flow is resumed once a live event.
+        deliver = Deliver([], then_read=True)
+        op: Op = READ
         # A feed that crossed max_event_size returned the events before the oversized
         # block, which opened after them, in the same chunk, at most 3 bytes a byte
         # (U+FFFD): only a chunk over a third of the cap can leave an error waiting.
@@ -204,7 +207,8 @@ class StreamFlow(ProtocolRules):
         ended = restart = False
         try:
             while True:
-                chunk = yield READ
+                chunk = yield op
+                op = READ
                 if type(chunk) is not bytes:
                     if isinstance(chunk, Interrupted):
                         if chunk.why == "stop":
@@ -220,19 +224,22 @@ class StreamFlow(ProtocolRules):
                     if not chunk:
                         break
                     events = parser.feed(chunk)
-                    if events:
-                        if not plain:
-                            if (yield from self._deliver(events, protocol)):
-                                ended = True
-                                break
-                        else:
-                            if fresh:
-                                fresh = self._count(events, fresh)
-                            self.last_event = events[-1]  # type: ignore[assignment]
+                    if not events:
+                        continue
+                    if plain:
+                        if fresh:
+                            fresh = self._count(events, fresh)
+                        # (No last_event: only a protocol's rules read it.)
+                        if len(chunk) <= cap:
                             deliver.items = events
-                            yield deliver
-                        if len(chunk) > cap:
-                            parser.feed(b"")  # the waiting error comes now, not later
+                            op = deliver  # delivered, then the next read comes back here
+                            continue
+                        yield Deliver(events)
+                    elif (yield from self._deliver(events, protocol)):
+                        ended = True
+                        break
+                    if len(chunk) > cap:
+                        parser.feed(b"")  # the waiting error comes now, not later
                     continue
                 # Decoded piece by piece, each bounded, each parsed before the next is
                 # inflated: the parser's cap stops a bomb early.

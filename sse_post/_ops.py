@@ -31,9 +31,14 @@ class Send:
 @dataclass(slots=True)
 class Deliver:
     """Hand these events (and comments, in stream order) to the caller; take them before
-    resuming the flow, which may refill the same ``Deliver`` for the next ones."""
+    resuming the flow, which may refill the same ``Deliver`` for the next ones.
+
+    ``then_read``: when the caller wants more, `READ` before resuming the flow, and send
+    it what the read gave (one resumption a live event instead of two).
+    """
 
     items: list[Any]
+    then_read: bool = False
 
 
 @final

@@ -10,6 +10,7 @@ the flow.
 from __future__ import annotations
 
 import threading
+from threading import get_ident
 from typing import TYPE_CHECKING, Any
 
 from . import _httpx as adapter
@@ -41,6 +42,7 @@ class SyncDriver(SourceCore):
             pending=lambda: self._reason is not None,
         )
         self._owner: int | None = None  # the thread iterating now
+        self._then_read = False  # the flow's last delivery asked for the next read
         self._closed = threading.Event()
         self._watch: Watch | None = None
         self._unsubscribe = signal._subscribe(self._abort) if signal is not None else None
@@ -51,31 +53,44 @@ class SyncDriver(SourceCore):
         with self._lock:
             if self._owner is not None:
                 raise RuntimeError("this EventSource is already being iterated elsewhere")
-            self._owner = threading.get_ident()
+            self._owner = get_ident()
         try:
             if self._ops is None:
                 if self._reason == "stop":
                     return False
                 flow = self._flow
                 self._ops = flow.run()
+                self._then_read = False
                 self._watch = Watch(self) if flow.idle_timeout or flow.deadline else None
-            ops, result = self._ops, None
+            ops = self._ops
+            result: Any = None
+            op: Any = READ if self._then_read else None  # the last delivery asked for it
+            self._then_read = False
             while True:
-                try:
-                    op = ops.send(result)
-                except StopIteration:
-                    self._interrupt("stop")
-                    return False
+                if op is None:
+                    try:
+                        op = ops.send(result)
+                    except StopIteration:
+                        self._interrupt("stop")
+                        return False
                 # A read and a delivery, once per event on a live stream, inline.
                 if op is READ:
-                    result = self._read()
+                    if self._reason is not None:
+                        result = Interrupted(self._take_reason() or "stop")
+                    else:
+                        try:
+                            result = next(self._exchange.chunks, b"")  # type: ignore[arg-type]
+                        except Exception as exc:
+                            result = self._read_failed(exc)
                 elif type(op) is Deliver:
                     self._queue.extend(op.items)
+                    self._then_read = op.then_read
                     if self._watch is not None:
                         self._watch.poke()
                     return True
                 else:
                     result = self._perform(op)
+                op = None
         except BaseException:
             self._interrupt("stop")  # an error, or KeyboardInterrupt: end and clean up
             raise
@@ -97,19 +112,16 @@ class SyncDriver(SourceCore):
             return self._send(op.request)
         return self._wait(op.seconds)
 
-    def _read(self) -> Any:
-        if self._reason is not None and (reason := self._take_reason()) is not None:
+    def _read_failed(self, exc: Exception) -> Any:
+        # In the except clause of a read: the error an interrupt caused (it shut the
+        # socket down) is that interrupt; a transport's failure is the flow's to judge.
+        reason = self._take_reason()
+        if reason is not None:
             return Interrupted(reason)
-        try:
-            return next(self._exchange.chunks, b"")  # type: ignore[arg-type]
-        except Exception as exc:
-            reason = self._take_reason()
-            if reason is not None:
-                return Interrupted(reason)
-            failed = adapter.failure(exc)
-            if failed is None:
-                raise
-            return failed
+        failed = adapter.failure(exc)
+        if failed is None:
+            raise  # the read's exception, which the caller's except clause is handling
+        return failed
 
     def _wait(self, seconds: float) -> Any:
         with self._lock:
