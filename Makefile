@@ -75,6 +75,7 @@ bench: $(STAMP)
 	$(BIN)/python -m pip install --quiet --group bench
 	$(BIN)/python benchmarks/bench_parser.py --rounds 3
 	$(BIN)/python benchmarks/bench_client.py --rounds 3 --live-events 1000
+	$(BIN)/python benchmarks/bench_live_counted.py --events 500
 	$(BIN)/python benchmarks/abort_latency.py --repeats 10
 	$(BIN)/python benchmarks/bench_memory.py
 	$(BIN)/python benchmarks/bench_misc.py
