@@ -47,7 +47,6 @@ class AsyncDriver(SourceCore):
         self._auth, self._timeout = auth, timeout
         self._lock = threading.RLock()  # abort() may come from any thread, or a signal
         self._busy = False
-        self._then_read = False  # the flow's last delivery asked for the next read
         self._scope: anyio.CancelScope | None = None
         self._loop_thread: int | None = None
         self._call_soon: Callable[[Callable[[], object]], object] | None = None
@@ -67,8 +66,7 @@ class AsyncDriver(SourceCore):
             if self._ops is None:
                 self._start()
             ops, result = self._ops, None
-            op: Any = READ if self._then_read else None  # the last delivery asked for it
-            self._then_read = False
+            op = self._resume_op()
             while True:
                 if op is None:
                     try:
@@ -136,7 +134,6 @@ class AsyncDriver(SourceCore):
         if flow.deadline is not None:
             self._end_at = anyio.current_time() + flow.deadline
         self._ops = flow.run()
-        self._then_read = False
 
     async def _read(self, scope: anyio.CancelScope | None) -> Any:
         # Without a scope, the live path: an HTTP/1.1 body with no timer to watch is read

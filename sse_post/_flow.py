@@ -255,7 +255,7 @@ class StreamFlow(ProtocolRules):
                     events = parser.feed(piece)
                     if events:
                         ended = yield from self._deliver(events, protocol)
-                        if not ended:
+                        if not ended and len(piece) > cap:
                             parser.feed(b"")  # as above
                 if ended or error is not None or not chunk:
                     break

@@ -11,6 +11,7 @@ import collections
 from typing import TYPE_CHECKING, Any
 
 from ._flow import StreamFlow
+from ._ops import READ
 from ._parser import SSEParser
 from ._policy import ReadyState, ReconnectPolicy
 from ._protocol import StreamProtocol
@@ -107,6 +108,7 @@ class SourceCore:
         self._queue: collections.deque[Any] = collections.deque()
         self._reason: str | None = None  # why the current operation must end, if it must
         self._ops: Any = None  # the flow's generator, once started
+        self._then_read = False  # its last Deliver asked for the next read first
         self._unsubscribe: Callable[[], None] | None = None  # from the signal, once set up
 
     @property
@@ -160,9 +162,17 @@ class SourceCore:
         self._reason = "stop"
         self._flow.finish()
         ops, self._ops = self._ops, None
+        self._then_read = False
         if ops is not None:
             ops.close()
         self._queue.clear()
+
+    def _resume_op(self) -> Any:
+        # What a step performs before it resumes the flow: the read its last delivery
+        # asked for (READ), or nothing (None).
+        op = READ if self._then_read else None
+        self._then_read = False
+        return op
 
     def _release_signal(self) -> None:
         unsubscribe, self._unsubscribe = self._unsubscribe, None

@@ -42,7 +42,6 @@ class SyncDriver(SourceCore):
             pending=lambda: self._reason is not None,
         )
         self._owner: int | None = None  # the thread iterating now
-        self._then_read = False  # the flow's last delivery asked for the next read
         self._closed = threading.Event()
         self._watch: Watch | None = None
         self._unsubscribe = signal._subscribe(self._abort) if signal is not None else None
@@ -60,12 +59,10 @@ class SyncDriver(SourceCore):
                     return False
                 flow = self._flow
                 self._ops = flow.run()
-                self._then_read = False
                 self._watch = Watch(self) if flow.idle_timeout or flow.deadline else None
             ops = self._ops
             result: Any = None
-            op: Any = READ if self._then_read else None  # the last delivery asked for it
-            self._then_read = False
+            op = self._resume_op()
             while True:
                 if op is None:
                     try:
