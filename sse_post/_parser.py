@@ -74,10 +74,10 @@ class SSEParser(LineBuffer, Blocks, Generic[_T]):
     whose data mixes ASCII with emoji costs up to 4 times its UTF-8 size.
 
     Args:
-        last_event_id: seed for the last event ID, when resuming a stream after a
+        last_event_id (str): seed for the last event ID, when resuming a stream after a
             reconnect. It is carried by events until the stream sends an ``id:``.
-        max_event_size: the bound N above, in bytes; ``None`` for no bound.
-        comments: also return comment lines, as `Comment` objects.
+        max_event_size (int | None): the bound N above, in bytes; ``None`` for no bound.
+        comments (bool): also return comment lines, as `Comment` objects.
 
     Raises:
         ValueError: ``last_event_id`` holds NUL, CR or LF (no stream could send such an
